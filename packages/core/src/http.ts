@@ -1,0 +1,108 @@
+import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
+
+/**
+ * Whether a GoTo API answer means "this access token is no longer accepted": 401, or 403 with
+ * `int_err_code` `InvalidToken` (how GoTo's product APIs say it). Adapters then call
+ * `auth.invalidate(token)` and retry once.
+ *
+ * @param body - the parsed JSON body of a 403, when there is one
+ */
+export function isTokenRejection(status: number, body?: unknown): boolean {
+  if (status === 401) return true;
+  if (status !== 403 || typeof body !== 'object' || body === null) return false;
+  return (body as Record<string, unknown>).int_err_code === 'InvalidToken';
+}
+
+/**
+ * {@link isTokenRejection} for a fetch `Response`. Reads a clone of a 403's body (at most
+ * 64 KiB), so the caller can still read the original.
+ */
+export async function isRejectedResponse(response: Response): Promise<boolean> {
+  if (response.status === 401) return true;
+  if (response.status !== 403) return false;
+  const length = Number(response.headers.get('content-length'));
+  if (Number.isFinite(length) && length > 65_536) return false;
+  try {
+    const text = await response.clone().text();
+    return text.length <= 65_536 && isTokenRejection(403, JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+/** An RFC 9457 problem details body. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** The {@link GoToAuthError} code. */
+  code: GoToAuthErrorCode;
+}
+
+/** How a server should answer when no GoTo token can be had. */
+export interface ProblemResponse {
+  status: number;
+  /** Seconds for a `Retry-After` header, when waiting may help. */
+  retryAfter: number | undefined;
+  body: ProblemDetails;
+}
+
+const UNAVAILABLE = new Set<GoToAuthErrorCode>([
+  'RATE_LIMITED',
+  'SERVER_ERROR',
+  'NETWORK_ERROR',
+  'TIMEOUT',
+  'STORE_ERROR',
+  'ABORTED',
+  'CLOSED',
+]);
+
+const TITLES: Record<GoToAuthErrorCode, string> = {
+  INVALID_CREDENTIALS: 'GoTo rejected the configured credentials',
+  INVALID_CLIENT: 'GoTo rejected the configured client',
+  INVALID_REQUEST: 'GoTo rejected the token request',
+  REFRESH_TOKEN_REJECTED: 'GoTo rejected the refresh token',
+  INVALID_RESPONSE: 'GoTo answered with an unusable token response',
+  RATE_LIMITED: 'GoTo is rate limiting token requests',
+  SERVER_ERROR: 'GoTo is failing',
+  NETWORK_ERROR: 'GoTo is unreachable',
+  TIMEOUT: 'GoTo did not answer in time',
+  ABORTED: 'The token request was aborted',
+  INSECURE_ENDPOINT: 'The GoTo endpoint is not secure',
+  INVALID_OPTIONS: 'The GoTo client is misconfigured',
+  STORE_ERROR: 'The shared token store is unavailable',
+  CLOSED: 'The GoTo client is shutting down',
+};
+
+/**
+ * Maps a failure to get a token onto an HTTP answer, for adapters: 503 with `Retry-After`
+ * when GoTo (or the store) is unreachable or rate limiting, 502 when GoTo's answer is
+ * unusable, 500 when the configuration is wrong (credentials, client, options). The body
+ * carries no secret: only the code and a fixed title.
+ */
+export function toProblem(error: unknown): ProblemResponse {
+  const code: GoToAuthErrorCode = isGoToAuthError(error) ? error.code : 'INVALID_OPTIONS';
+  const status = UNAVAILABLE.has(code) ? 503 : code === 'INVALID_RESPONSE' ? 502 : 500;
+  const retryAfter =
+    status !== 503
+      ? undefined
+      : Math.max(1, Math.ceil(((error as GoToAuthError).retryAfter ?? 5_000) / 1000));
+  const detail =
+    status === 500
+      ? 'The server cannot get a GoTo access token because of its configuration.'
+      : status === 502
+        ? 'GoTo answered the token request with something unusable.'
+        : 'GoTo cannot be reached for an access token right now; try again later.';
+  return {
+    status,
+    retryAfter,
+    body: {
+      type: `https://goto-auth.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+      title: TITLES[code],
+      status,
+      detail,
+      code,
+    },
+  };
+}

@@ -1,0 +1,23 @@
+export type { GoToAuthErrorDetails } from './errors.js';
+export { GoToAuthError, GoToAuthErrorCode, isGoToAuthError, isRetryable } from './errors.js';
+export type {
+  GoToAuthEvent,
+  GoToAuthEventType,
+  GoToAuthListener,
+  GoToAuthLogger,
+  RefreshReason,
+  TokenSource,
+} from './events.js';
+export { parseRetryAfter } from './grant.js';
+export type { ProblemDetails, ProblemResponse } from './http.js';
+export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';
+export { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from './normalize.js';
+export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
+export { DEFAULT_BASE_URL } from './options.js';
+export type { TokenStore, TokenStoreLock } from './store.js';
+export { MemoryTokenStore, tokenStoreKey } from './store.js';
+export type { TimerHandle, TimerProvider } from './timers.js';
+export type { GoToToken } from './token.js';
+export { deserializeToken, serializeToken } from './token.js';
+export type { GetTokenOptions, GoToAuth, GoToAuthStatus, GoToTokenInfo } from './token-manager.js';
+export { createGoToAuth } from './token-manager.js';

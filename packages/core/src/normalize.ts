@@ -1,0 +1,119 @@
+import { GoToAuthError } from './errors.js';
+import { createToken, type GoToToken } from './token.js';
+
+/** GoTo documents refresh tokens as valid for 30 days. */
+export const REFRESH_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+/** GoTo documents access tokens as valid for 60 minutes; used when `expires_in` is absent. */
+const DEFAULT_EXPIRES_IN_S = 3600;
+
+// GoTo's documentation shows its example answer ending in `"version":"2", }`.
+const DOCUMENTED_TRAILING_COMMA = /,\s*}\s*$/;
+
+function invalid(message: string): GoToAuthError {
+  return new GoToAuthError('INVALID_RESPONSE', message);
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Only the documented quirk is forgiven; anything else that is not JSON is refused.
+    if (DOCUMENTED_TRAILING_COMMA.test(text)) {
+      try {
+        return JSON.parse(text.replace(DOCUMENTED_TRAILING_COMMA, '}'));
+      } catch {
+        // fall through
+      }
+    }
+    // The message never quotes the text: it may hold a token.
+    throw invalid('GoTo answered with a body that is not JSON.');
+  }
+}
+
+function text(record: Record<string, unknown>, key: string): string | undefined {
+  const value = record[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  throw invalid(`GoTo's token response has a "${key}" that is not a string.`);
+}
+
+function seconds(record: Record<string, unknown>, key: string): number | undefined {
+  const value = record[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+$/.test(value.trim())
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) {
+    throw invalid(`GoTo's token response has a "${key}" that is not a positive number of seconds.`);
+  }
+  return n;
+}
+
+/**
+ * Turns GoTo's token response into a {@link GoToToken}. Pure: no I/O, no clock unless `now`
+ * is omitted.
+ *
+ * Accepts GoTo's quirks: no `token_type`, `expires_in` as a string, blank strings for absent
+ * values, long digit ids, and the trailing comma of GoTo's documented example.
+ *
+ * @param body - the parsed JSON object, or the raw response text
+ * @param now - when the grant request was sent, in epoch ms; expiry counts from here
+ * @throws {@link GoToAuthError} `INVALID_RESPONSE` for anything that is not a usable token
+ * response. The message names the field, never its value.
+ *
+ * @example
+ * ```ts
+ * const token = normalizeTokenResponse('{"access_token":"…","expires_in":"3600"}', sentAt);
+ * token.expiresAt === sentAt + 3_600_000;
+ * ```
+ */
+export function normalizeTokenResponse(body: unknown, now: number = Date.now()): GoToToken {
+  const value = typeof body === 'string' ? parse(body) : body;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('GoTo answered with a token response that is not a JSON object.');
+  }
+  const record = value as Record<string, unknown>;
+
+  const accessToken = record.access_token;
+  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
+    throw invalid('GoTo\'s token response has no "access_token".');
+  }
+  const tokenType = record.token_type;
+  if (
+    tokenType !== undefined &&
+    tokenType !== '' &&
+    (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')
+  ) {
+    throw invalid('GoTo\'s token response has a "token_type" other than Bearer.');
+  }
+  const expiresIn = seconds(record, 'expires_in') ?? DEFAULT_EXPIRES_IN_S;
+  const refreshToken = text(record, 'refresh_token');
+  const refreshExpiresIn = seconds(record, 'refresh_token_expires_in');
+  const accountType = text(record, 'account_type')?.toLowerCase();
+
+  return createToken({
+    accessToken,
+    refreshToken,
+    tokenType: 'Bearer',
+    expiresAt: now + expiresIn * 1000,
+    issuedAt: now,
+    refreshTokenExpiresAt:
+      refreshToken === undefined
+        ? undefined
+        : now +
+          (refreshExpiresIn === undefined ? REFRESH_TOKEN_LIFETIME_MS : refreshExpiresIn * 1000),
+    organizerKey: text(record, 'organizer_key'),
+    accountKey: text(record, 'account_key'),
+    accountType:
+      accountType === 'personal' || accountType === 'corporate' ? accountType : undefined,
+    firstName: text(record, 'firstName') ?? text(record, 'first_name'),
+    lastName: text(record, 'lastName') ?? text(record, 'last_name'),
+    email: text(record, 'email'),
+    platform: text(record, 'platform'),
+    version: text(record, 'version'),
+  });
+}

@@ -1,0 +1,252 @@
+import { GoToAuthError } from './errors.js';
+import type { GoToAuthEvent, GoToAuthLogger } from './events.js';
+import { MemoryTokenStore, type TokenStore } from './store.js';
+import { defaultTimers, type TimerProvider } from './timers.js';
+
+/** Which GoTo token endpoint the password grant uses. */
+export type GoToEndpointStyle = 'legacy' | 'v2';
+
+/** Retry policy for transient failures (network, timeout, 5xx, 429). */
+export interface GoToRetryOptions {
+  /** Retries after the first attempt. @defaultValue 3 */
+  limit?: number;
+  /** The first backoff delay in ms; each retry doubles it, with full jitter. @defaultValue 500 */
+  baseDelay?: number;
+  /** The longest wait between attempts, in ms; a longer `Retry-After` ends the retries. @defaultValue 30000 */
+  maxDelay?: number;
+}
+
+/** Options of {@link createGoToAuth}. */
+export interface GoToAuthOptions {
+  /** The application's Consumer Key (`client_id`). */
+  clientId: string;
+  /** The application's Consumer Secret: needed for `refresh_token` grants and the `v2` endpoint. */
+  clientSecret?: string;
+  /** The GoTo user's login id. */
+  userId: string;
+  /** The GoTo user's password. */
+  password: string;
+  /**
+   * GoTo's API origin. `http://` is accepted only for loopback hosts (the emulator).
+   * @defaultValue `'https://api.getgo.com'`
+   */
+  baseUrl?: string;
+  /**
+   * `'legacy'`: Direct Login, `POST /oauth/access_token` with `user_id` and `client_id` in the
+   * body. `'v2'`: `POST /oauth/v2/token` with HTTP Basic client auth and `username` (needs
+   * `clientSecret`).
+   * @defaultValue `'legacy'`
+   */
+  endpoint?: GoToEndpointStyle;
+  /** A full URL for the password grant, for unusual deployments. Overrides `endpoint`'s path. */
+  tokenUrl?: string;
+  /** A full URL for the refresh grant. @defaultValue `${baseUrl}/oauth/v2/token` */
+  refreshUrl?: string;
+  /**
+   * Where tokens are shared and who refreshes is decided. Use `@goto-auth/redis` when several
+   * processes share one credential.
+   * @defaultValue a new {@link MemoryTokenStore}
+   */
+  store?: TokenStore;
+  /**
+   * Refresh this many ms before expiry. Capped at a quarter of the token's lifetime, so a
+   * short-lived token is not refreshed on every call.
+   * @defaultValue 300000 (5 minutes)
+   */
+  refreshMargin?: number;
+  /** Timeout of each HTTP request, in ms. @defaultValue 10000 */
+  timeout?: number;
+  /** Retry policy for transient failures, or `false` for none. */
+  retry?: GoToRetryOptions | false;
+  /**
+   * The least time between two grants when the second follows a rejected token, in ms.
+   * Keeps us from feeding a revocation loop with another client using the same credentials.
+   * Scheduled refreshes never wait for it.
+   * @defaultValue 5000
+   */
+  minGrantInterval?: number;
+  /** The refresh lock's lifetime in ms; it expires if its holder dies. @defaultValue `timeout + 5000` */
+  lockTtl?: number;
+  /** How often to look for a token another process is refreshing, in ms. @defaultValue 100 */
+  lockPollInterval?: number;
+  /**
+   * When the store fails: `'fail'` keeps serving a still-valid token and otherwise fails with
+   * `STORE_ERROR`; `'local'` refreshes without the store (risks two processes minting, which
+   * in GoToAssist Corporate revokes one of them).
+   * @defaultValue `'fail'`
+   */
+  onStoreError?: 'fail' | 'local';
+  /** Largest token response accepted, in bytes. @defaultValue 65536 */
+  maxResponseBytes?: number;
+  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
+  fetch?: typeof fetch;
+  /** The clock, in epoch ms. @defaultValue `Date.now` */
+  now?: () => number;
+  /** Timers; see {@link TimerProvider}. */
+  timers?: TimerProvider;
+  /** Called for every event; see {@link GoToAuthEvent}. */
+  onEvent?: (event: GoToAuthEvent) => void;
+  /** Where warnings and errors are logged, or `false` for nowhere. @defaultValue `console` for warnings and errors */
+  logger?: GoToAuthLogger | false;
+}
+
+export interface ResolvedOptions {
+  clientId: string;
+  clientSecret: string | undefined;
+  userId: string;
+  password: string;
+  baseUrl: string;
+  endpoint: GoToEndpointStyle;
+  tokenUrl: string;
+  refreshUrl: string;
+  store: TokenStore;
+  refreshMargin: number;
+  timeout: number;
+  retry: Required<GoToRetryOptions>;
+  minGrantInterval: number;
+  lockTtl: number;
+  lockPollInterval: number;
+  onStoreError: 'fail' | 'local';
+  maxResponseBytes: number;
+  fetch: typeof fetch;
+  now: () => number;
+  timers: TimerProvider;
+  onEvent: ((event: GoToAuthEvent) => void) | undefined;
+  logger: GoToAuthLogger;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.getgo.com';
+
+const consoleLogger: GoToAuthLogger = {
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
+function fail(message: string): never {
+  throw new GoToAuthError('INVALID_OPTIONS', message);
+}
+
+function requiredString(options: Record<string, unknown>, key: string): string {
+  const value = options[key];
+  if (typeof value !== 'string' || value.trim() === '') {
+    fail(`createGoToAuth: "${key}" is required and must be a non-empty string.`);
+  }
+  return value;
+}
+
+function duration(value: unknown, key: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    fail(`createGoToAuth: "${key}" must be a number of milliseconds of at least ${min}.`);
+  }
+  return value;
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+/**
+ * Parses a GoTo URL and refuses `http://` except on loopback.
+ * @throws {@link GoToAuthError} `INVALID_OPTIONS` or `INSECURE_ENDPOINT`
+ */
+export function checkEndpoint(value: string, key: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`createGoToAuth: "${key}" is not a valid URL.`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    fail(`createGoToAuth: "${key}" must not carry credentials.`);
+  }
+  if (url.search !== '' || url.hash !== '') {
+    fail(`createGoToAuth: "${key}" must not have a query or fragment.`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return url;
+  throw new GoToAuthError(
+    'INSECURE_ENDPOINT',
+    `createGoToAuth: "${key}" must use https:// (http:// is allowed only for loopback hosts); got ${url.protocol}//${url.host}.`,
+  );
+}
+
+export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) fail('createGoToAuth: options are required.');
+  const raw = input as unknown as Record<string, unknown>;
+  const clientId = requiredString(raw, 'clientId');
+  const userId = requiredString(raw, 'userId');
+  const password = requiredString(raw, 'password');
+  const clientSecret = input.clientSecret === '' ? undefined : input.clientSecret;
+  if (clientSecret !== undefined && typeof clientSecret !== 'string') {
+    fail('createGoToAuth: "clientSecret" must be a string.');
+  }
+  const endpoint = input.endpoint ?? 'legacy';
+  if (endpoint !== 'legacy' && endpoint !== 'v2') {
+    fail('createGoToAuth: "endpoint" must be "legacy" or "v2".');
+  }
+  if (endpoint === 'v2' && clientSecret === undefined) {
+    fail('createGoToAuth: the "v2" endpoint needs "clientSecret" for HTTP Basic client auth.');
+  }
+  const base = checkEndpoint(input.baseUrl ?? DEFAULT_BASE_URL, 'baseUrl');
+  const baseUrl = base.href.replace(/\/+$/, '');
+  const defaultTokenPath = endpoint === 'legacy' ? '/oauth/access_token' : '/oauth/v2/token';
+  const tokenUrl = checkEndpoint(input.tokenUrl ?? baseUrl + defaultTokenPath, 'tokenUrl').href;
+  const refreshUrl = checkEndpoint(
+    input.refreshUrl ?? `${baseUrl}/oauth/v2/token`,
+    'refreshUrl',
+  ).href;
+
+  const timeout = duration(input.timeout, 'timeout', 10_000, 1);
+  const retry =
+    input.retry === false
+      ? { limit: 0, baseDelay: 0, maxDelay: 0 }
+      : {
+          limit: Math.floor(duration(input.retry?.limit, 'retry.limit', 3)),
+          baseDelay: duration(input.retry?.baseDelay, 'retry.baseDelay', 500),
+          maxDelay: duration(input.retry?.maxDelay, 'retry.maxDelay', 30_000),
+        };
+  const onStoreError = input.onStoreError ?? 'fail';
+  if (onStoreError !== 'fail' && onStoreError !== 'local') {
+    fail('createGoToAuth: "onStoreError" must be "fail" or "local".');
+  }
+  const fetchImpl = input.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') {
+    fail('createGoToAuth: no fetch is available; pass one as "fetch".');
+  }
+  const store = input.store ?? new MemoryTokenStore({ now: input.now });
+  for (const method of ['get', 'set', 'delete', 'lock'] as const) {
+    if (typeof store[method] !== 'function') fail(`createGoToAuth: "store" has no ${method}().`);
+  }
+
+  return {
+    clientId,
+    clientSecret,
+    userId,
+    password,
+    baseUrl,
+    endpoint,
+    tokenUrl,
+    refreshUrl,
+    store,
+    refreshMargin: duration(input.refreshMargin, 'refreshMargin', 300_000),
+    timeout,
+    retry,
+    minGrantInterval: duration(input.minGrantInterval, 'minGrantInterval', 5_000),
+    lockTtl: duration(input.lockTtl, 'lockTtl', timeout + 5_000, 1),
+    lockPollInterval: duration(input.lockPollInterval, 'lockPollInterval', 100, 1),
+    onStoreError,
+    maxResponseBytes: duration(input.maxResponseBytes, 'maxResponseBytes', 65_536, 1),
+    fetch: fetchImpl,
+    now: input.now ?? Date.now,
+    timers: input.timers ?? defaultTimers,
+    onEvent: input.onEvent,
+    logger: input.logger === false ? {} : (input.logger ?? consoleLogger),
+  };
+}

@@ -1,0 +1,45 @@
+/** An opaque timer handle. */
+export type TimerHandle = unknown;
+
+/**
+ * Where the manager gets its timers. The default calls the global `setTimeout` at call time,
+ * so fake timers installed after `createGoToAuth` still apply, and unrefs each timer so it
+ * never keeps a process alive.
+ */
+export interface TimerProvider {
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+// setTimeout stores its delay as a signed 32-bit integer; longer delays fire at once.
+const MAX_DELAY = 2 ** 31 - 1;
+
+export const defaultTimers: TimerProvider = {
+  setTimeout(callback, ms) {
+    const handle = globalThis.setTimeout(callback, Math.min(Math.max(0, ms), MAX_DELAY));
+    (handle as { unref?: () => void }).unref?.();
+    return handle;
+  },
+  clearTimeout(handle) {
+    globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
+};
+
+/** Resolves after `ms`, or rejects with `signal.reason` when `signal` aborts first. */
+export function sleep(timers: TimerProvider, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      timers.clearTimeout(handle);
+      reject(signal?.reason);
+    };
+    const handle = timers.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
