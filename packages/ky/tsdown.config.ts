@@ -6,6 +6,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  fixedExtension: true,
   platform: 'neutral',
   tsconfig: 'tsconfig.build.json',
 });

@@ -6,6 +6,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  fixedExtension: true,
   platform: 'node',
   tsconfig: 'tsconfig.build.json',
 });

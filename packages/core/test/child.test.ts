@@ -8,9 +8,13 @@ const fixture = fileURLToPath(new URL('./fixtures/get-token.ts', import.meta.url
 function run(url: string, mode: string): Promise<{ code: number | null; out: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@goto-auth/source', '--import', 'tsx', fixture, url, mode], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@goto-auth/source', '--import', 'tsx', fixture, url, mode],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();

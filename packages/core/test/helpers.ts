@@ -1,6 +1,16 @@
-import { EMULATOR_DEFAULTS, type EmulatorOptions, type GoToEmulator, startEmulator } from '@goto-auth/emulator';
+import {
+  EMULATOR_DEFAULTS,
+  type EmulatorOptions,
+  type GoToEmulator,
+  startEmulator,
+} from '@goto-auth/emulator';
 import { afterEach } from 'vitest';
-import { createGoToAuth, type GoToAuth, type GoToAuthOptions, type TimerProvider } from '../src/index.js';
+import {
+  createGoToAuth,
+  type GoToAuth,
+  type GoToAuthOptions,
+  type TimerProvider,
+} from '../src/index.js';
 
 /** A clock and timers that move only when a test says so; shared with the emulator. */
 export class ManualClock implements TimerProvider {

@@ -1,7 +1,12 @@
 import { inspect } from 'node:util';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
-import { createGoToAuth, type GoToAuthEvent, isGoToAuthError, MemoryTokenStore } from '../src/index.js';
+import {
+  createGoToAuth,
+  type GoToAuthEvent,
+  isGoToAuthError,
+  MemoryTokenStore,
+} from '../src/index.js';
 import { auth, emulator, ManualClock, me, settle, until } from './helpers.js';
 
 describe('getToken against the emulator', () => {
@@ -40,7 +45,11 @@ describe('getToken against the emulator', () => {
     const emu = await emulator({
       clients: [{ clientId: 'client-with-dash', clientSecret: 'se-cr+et:%' }],
     });
-    const a = auth(emu, { endpoint: 'v2', clientId: 'client-with-dash', clientSecret: 'se-cr+et:%' });
+    const a = auth(emu, {
+      endpoint: 'v2',
+      clientId: 'client-with-dash',
+      clientSecret: 'se-cr+et:%',
+    });
     const token = await a.getToken();
     expect(emu.counters.v2PasswordGrants).toBe(1);
     expect(token.organizerKey).toBe(EMULATOR_DEFAULTS.organizerKey);
@@ -48,7 +57,10 @@ describe('getToken against the emulator', () => {
 
   it('honours a full token URL override', async () => {
     const emu = await emulator();
-    const a = auth(emu, { baseUrl: 'https://api.getgo.com', tokenUrl: `${emu.url}/oauth/access_token` });
+    const a = auth(emu, {
+      baseUrl: 'https://api.getgo.com',
+      tokenUrl: `${emu.url}/oauth/access_token`,
+    });
     await a.getToken();
     expect(emu.counters.legacyPasswordGrants).toBe(1);
     expect(a.baseUrl).toBe('https://api.getgo.com');
@@ -94,7 +106,10 @@ describe('refresh timing', () => {
     const clock = new ManualClock();
     const emu = await emulator({ now: clock.now });
     // A timer provider whose timers never fire: a suspended laptop.
-    const a = auth(emu, { now: clock.now, timers: { setTimeout: () => 0, clearTimeout: () => {} } });
+    const a = auth(emu, {
+      now: clock.now,
+      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+    });
     const first = await a.getToken();
     clock.advance(5 * 3_600_000);
     const second = await a.getToken();
@@ -120,7 +135,10 @@ describe('refresh token rotation and fallback', () => {
   it('falls back to one password grant when the refresh token was spent', async () => {
     const clock = new ManualClock();
     const emu = await emulator({ now: clock.now });
-    const a = auth(emu, { now: clock.now, timers: { setTimeout: () => 0, clearTimeout: () => {} } });
+    const a = auth(emu, {
+      now: clock.now,
+      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+    });
     const first = await a.getToken();
     // Someone spends our refresh token.
     const spent = await fetch(`${emu.url}/oauth/v2/token`, {
@@ -129,7 +147,10 @@ describe('refresh token rotation and fallback', () => {
         'content-type': 'application/x-www-form-urlencoded',
         authorization: `Basic ${btoa(`${EMULATOR_DEFAULTS.clientId}:${EMULATOR_DEFAULTS.clientSecret}`)}`,
       },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refreshToken ?? '' }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: first.refreshToken ?? '',
+      }),
     });
     expect(spent.status).toBe(200);
     emu.reset();
@@ -144,7 +165,10 @@ describe('refresh token rotation and fallback', () => {
   it('uses the password grant when the refresh token has expired', async () => {
     const clock = new ManualClock();
     const emu = await emulator({ now: clock.now });
-    const a = auth(emu, { now: clock.now, timers: { setTimeout: () => 0, clearTimeout: () => {} } });
+    const a = auth(emu, {
+      now: clock.now,
+      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+    });
     await a.getToken();
     clock.advance(31 * 24 * 3_600_000);
     await a.getToken();
@@ -156,7 +180,11 @@ describe('refresh token rotation and fallback', () => {
   it('never uses the refresh grant without a client secret', async () => {
     const clock = new ManualClock();
     const emu = await emulator({ now: clock.now });
-    const a = auth(emu, { clientSecret: undefined, now: clock.now, timers: { setTimeout: () => 0, clearTimeout: () => {} } });
+    const a = auth(emu, {
+      clientSecret: undefined,
+      now: clock.now,
+      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+    });
     await a.getToken();
     clock.advance(3_600_000);
     await a.getToken();
@@ -337,7 +365,9 @@ describe('another client minting with the same credentials', () => {
     }
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ code: 'CREDENTIALS_CONTENDED' });
-    expect((warnings[0] as { message: string }).message).toMatch(/another client is minting tokens/);
+    expect((warnings[0] as { message: string }).message).toMatch(
+      /another client is minting tokens/,
+    );
   });
 });
 
@@ -358,7 +388,9 @@ describe('configuration and secrets', () => {
     expect(make).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
     expect(calls).toBe(0);
     for (const host of ['http://127.0.0.1:1', 'http://localhost:1', 'http://[::1]:1']) {
-      expect(() => createGoToAuth({ clientId: 'c', userId: 'u', password: 'p', baseUrl: host })).not.toThrow();
+      expect(() =>
+        createGoToAuth({ clientId: 'c', userId: 'u', password: 'p', baseUrl: host }),
+      ).not.toThrow();
     }
   });
 
@@ -371,7 +403,9 @@ describe('configuration and secrets', () => {
     [{ baseUrl: 'not a url' }, /baseUrl/],
   ])('refuses bad options %o with INVALID_OPTIONS', (override, pattern) => {
     const options = { clientId: 'c', clientSecret: 's', userId: 'u', password: 'p', ...override };
-    expect(() => createGoToAuth(options as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(pattern) }));
+    expect(() => createGoToAuth(options as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(pattern) }),
+    );
   });
 
   it('keeps secrets out of inspect, JSON, errors and events', async () => {
@@ -383,7 +417,9 @@ describe('configuration and secrets', () => {
     const bad = auth(emu, { ...secrets, endpoint: 'v2' });
     const error = await bad.getToken().catch((e: unknown) => e);
     emu.fault({ type: 'drop' }, { times: 1 });
-    const netErr = await auth(emu, { ...secrets, retry: false }).getToken().catch((e: unknown) => e);
+    const netErr = await auth(emu, { ...secrets, retry: false })
+      .getToken()
+      .catch((e: unknown) => e);
     const texts = [
       inspect(good, { depth: 10, showHidden: true }),
       inspect(bad, { depth: 10, showHidden: true }),
@@ -399,7 +435,14 @@ describe('configuration and secrets', () => {
       JSON.stringify(token),
     ];
     for (const text of texts) {
-      for (const secret of [secrets.password, secrets.clientSecret, EMULATOR_DEFAULTS.password, EMULATOR_DEFAULTS.clientSecret, token.accessToken, token.refreshToken ?? '§']) {
+      for (const secret of [
+        secrets.password,
+        secrets.clientSecret,
+        EMULATOR_DEFAULTS.password,
+        EMULATOR_DEFAULTS.clientSecret,
+        token.accessToken,
+        token.refreshToken ?? '§',
+      ]) {
         expect(text).not.toContain(secret);
       }
     }

@@ -66,7 +66,12 @@ describe('normalizeTokenResponse', () => {
   it('redacts both tokens from JSON.stringify and util.inspect', async () => {
     const { inspect } = await import('node:util');
     const token = normalizeTokenResponse(DOCUMENTED, NOW);
-    for (const text of [JSON.stringify(token), inspect(token), inspect({ nested: token }), String(JSON.stringify([token]))]) {
+    for (const text of [
+      JSON.stringify(token),
+      inspect(token),
+      inspect({ nested: token }),
+      String(JSON.stringify([token])),
+    ]) {
       expect(text).not.toContain('RlUe11faKeyCWxZToK3nk0uTKAL');
       expect(text).not.toContain('d1cp20yB3hrFAKeTokenTr49EZ34kTvNK');
       expect(text).toContain('8439885694023999999');
@@ -98,7 +103,12 @@ describe('normalizeTokenResponse', () => {
         fc.constantFrom('soon', '', '-1', 'x', '{}'),
         fc.boolean(),
         (accessToken, refreshToken, expiresIn, breakJson) => {
-          const body = { access_token: accessToken, refresh_token: refreshToken, expires_in: expiresIn, token_type: expiresIn };
+          const body = {
+            access_token: accessToken,
+            refresh_token: refreshToken,
+            expires_in: expiresIn,
+            token_type: expiresIn,
+          };
           const text = JSON.stringify(body);
           try {
             normalizeTokenResponse(breakJson ? text.slice(0, -1) : body, NOW);
