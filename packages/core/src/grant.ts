@@ -4,6 +4,8 @@ import { normalizeTokenResponse } from './normalize.js';
 import type { ResolvedOptions } from './options.js';
 import type { GoToToken } from './token.js';
 
+const USER_AGENT = 'goto-auth';
+
 /** A token request: the password grant, or a refresh with the given refresh token. */
 export type Grant = { type: 'password' } | { type: 'refresh_token'; refreshToken: string };
 
@@ -180,8 +182,14 @@ export async function requestToken(
     try {
       let response: Response;
       try {
+        // Exactly the headers GoTo documents; openid-client adds a charset parameter.
+        const headers = new Headers(init.headers);
+        headers.set('accept', 'application/json');
+        headers.set('content-type', 'application/x-www-form-urlencoded');
+        headers.set('user-agent', USER_AGENT);
         response = await options.fetch(input, {
           ...(init as RequestInit),
+          headers,
           signal: controller.signal,
         });
       } catch (cause) {

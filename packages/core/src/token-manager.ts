@@ -122,7 +122,6 @@ function toGoToAuthError(error: unknown): GoToAuthError {
 }
 
 class TokenManager implements GoToAuth {
-  readonly baseUrl: string;
   readonly #o: ResolvedOptions;
   readonly #now: () => number;
   readonly #closing = new AbortController();
@@ -149,7 +148,10 @@ class TokenManager implements GoToAuth {
   constructor(options: GoToAuthOptions) {
     this.#o = resolveOptions(options);
     this.#now = this.#o.now;
-    this.baseUrl = this.#o.baseUrl;
+  }
+
+  get baseUrl(): string {
+    return this.#o.baseUrl;
   }
 
   get closed(): boolean {
