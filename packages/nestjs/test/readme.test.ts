@@ -1,0 +1,60 @@
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { afterEach, expect, it, vi } from 'vitest';
+import { GoToAuthModule, GoToAuthService } from '../src/index.js';
+import { emulator, getJson } from './helpers.js';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+it('runs the README usage against the emulator', async () => {
+  const emu = await emulator();
+  vi.stubEnv('GOTO_CLIENT_ID', EMULATOR_DEFAULTS.clientId);
+  vi.stubEnv('GOTO_USER_ID', EMULATOR_DEFAULTS.userId);
+  vi.stubEnv('GOTO_PASSWORD', EMULATOR_DEFAULTS.password);
+  vi.stubEnv('GOTO_BASE_URL', emu.url);
+
+  // --- README usage (the imports are above) ---
+  @Controller('me')
+  class MeController {
+    constructor(private readonly goto: GoToAuthService) {}
+
+    @Get()
+    async me() {
+      const { accessToken } = await this.goto.getToken();
+      const url = `${this.goto.auth.baseUrl}/admin/rest/v1/me`;
+      const res = await fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
+      return res.json();
+    }
+  }
+
+  @Module({
+    imports: [
+      GoToAuthModule.forRoot({
+        clientId: process.env.GOTO_CLIENT_ID ?? '',
+        userId: process.env.GOTO_USER_ID ?? '',
+        password: process.env.GOTO_PASSWORD ?? '',
+        baseUrl: process.env.GOTO_BASE_URL, // optional: https://api.getgo.com by default
+      }),
+    ],
+    controllers: [MeController],
+  })
+  class AppModule {}
+  // --- end of README usage ---
+
+  const app = await NestFactory.create(AppModule, { logger: false });
+  try {
+    await app.listen(0, '127.0.0.1');
+    // The warm-up got the token while the app started.
+    expect(emu.counters.passwordGrants).toBe(1);
+    const { status, body } = await getJson(`${await app.getUrl()}/me`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+    expect(emu.counters.meCalls).toBe(1);
+    expect(emu.counters.passwordGrants).toBe(1);
+  } finally {
+    await app.close();
+  }
+});

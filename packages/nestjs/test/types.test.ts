@@ -1,0 +1,40 @@
+import type { DynamicModule } from '@nestjs/common';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  type GoToAuth,
+  GoToAuthModule,
+  type GoToAuthModuleAsyncOptions,
+  type GoToAuthModuleOptions,
+  GoToAuthService,
+  type GoToToken,
+  getGoToAuthServiceToken,
+  getGoToAuthToken,
+} from '../src/index.js';
+
+// Checked by `tsc -p tsconfig.json`; at run time these are no-ops.
+describe('public types', () => {
+  it('forRoot and forRootAsync', () => {
+    expectTypeOf(GoToAuthModule.forRoot).returns.toEqualTypeOf<DynamicModule>();
+    expectTypeOf(GoToAuthModule.forRoot)
+      .parameter(0)
+      .toExtend<{ clientId: string; name?: string; isGlobal?: boolean; warmUp?: boolean }>();
+    expectTypeOf<GoToAuthModuleAsyncOptions>().toExtend<{
+      name?: string;
+      isGlobal?: boolean;
+    }>();
+    expectTypeOf<GoToAuthModuleOptions['failOnWarmUpError']>().toEqualTypeOf<boolean | undefined>();
+
+    // @ts-expect-error: the credentials are required
+    GoToAuthModule.forRoot({ clientId: 'x' });
+    // @ts-expect-error: the factory must return options
+    GoToAuthModule.forRootAsync({ useFactory: () => ({ warmUp: false }) });
+  });
+
+  it('service and tokens', () => {
+    expectTypeOf<GoToAuthService['getToken']>().returns.toEqualTypeOf<Promise<GoToToken>>();
+    expectTypeOf<GoToAuthService['auth']>().toEqualTypeOf<GoToAuth>();
+    expectTypeOf<GoToAuthService['invalidate']>().returns.toEqualTypeOf<boolean>();
+    expectTypeOf(getGoToAuthToken).returns.toEqualTypeOf<string>();
+    expectTypeOf(getGoToAuthServiceToken).returns.toEqualTypeOf<string | typeof GoToAuthService>();
+  });
+});
