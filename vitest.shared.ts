@@ -2,9 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript source through this export condition,
 // so tests and typecheck never need a build.
-// ('import' must not be listed: vitest passes these to Node as --conditions, and CommonJS
+// ('import' and 'module' must not be listed: vitest passes these to Node as --conditions, and CommonJS
 // dependencies would then load ESM builds through require().)
-const conditions = ['@goto-auth/source', 'module', 'node', 'development|production'];
+const conditions = ['@goto-auth/source', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions },

@@ -40,6 +40,9 @@ export function sleep(timers: TimerProvider, ms: number, signal?: AbortSignal): 
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    // Someone may be awaiting this wait (a back-off, the grant floor): unlike the refresh
+    // timer it must keep the process alive, or a script would exit with its promise pending.
+    (handle as { ref?: () => void } | undefined)?.ref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -36,6 +36,13 @@ describe('process lifetime', () => {
     expect(result.code).toBe(0);
   });
 
+  it('a wait for the grant floor keeps the process alive until the token arrives', async () => {
+    const emu = await emulator();
+    const result = await run(emu.url, 'invalidate');
+    expect(result.out).toContain('got second token');
+    expect(result.code).toBe(0);
+  });
+
   it('close() leaves nothing running', async () => {
     const emu = await emulator();
     const result = await run(emu.url, 'close');

@@ -1,0 +1,2 @@
+export type { GoToAuthMiddlewareOptions } from './middleware.js';
+export { goToAuth } from './middleware.js';

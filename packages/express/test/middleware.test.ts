@@ -1,0 +1,247 @@
+import { type GoToAuth, type GoToAuthErrorCode, isGoToAuthError } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS, type EmulatorFault } from '@goto-auth/emulator';
+import express, { type ErrorRequestHandler } from 'express';
+import express4 from 'express4';
+import { describe, expect, it, vi } from 'vitest';
+import { goToAuth } from '../src/index.js';
+import { auth, emulator, serve, until } from './helpers.js';
+
+const ME = '/admin/rest/v1/me';
+const SECRETS = [EMULATOR_DEFAULTS.password, EMULATOR_DEFAULTS.clientSecret];
+
+/** An app whose one route calls GoTo's /me with req.goto; counts the handler's runs. */
+function app(a: GoToAuth, middleware = goToAuth(a, { logger: false })) {
+  const calls = { handler: 0 };
+  const instance = express();
+  instance.get('/me', middleware, async (req, res) => {
+    calls.handler++;
+    const me = await fetch(`${a.baseUrl}${ME}`, {
+      headers: { authorization: `Bearer ${req.goto.accessToken}` },
+    });
+    res.status(me.status).json({ organizerKey: req.goto.organizerKey, me: await me.json() });
+  });
+  return { instance, calls };
+}
+
+describe('goToAuth middleware (Express 5)', () => {
+  it('puts the token on req.goto, with one grant for many requests', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const { instance, calls } = app(a);
+    const url = await serve(instance);
+
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await fetch(`${url}/me`);
+        return {
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        };
+      }),
+    );
+
+    for (const { status, body } of answers) {
+      expect(status).toBe(200);
+      expect(body.organizerKey).toBe(EMULATOR_DEFAULTS.organizerKey);
+      expect(body.me).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+    }
+    expect(calls.handler).toBe(20);
+    expect(emu.counters.passwordGrants).toBe(1);
+  });
+
+  const failures: Array<{
+    name: string;
+    fault: EmulatorFault | undefined;
+    password?: string;
+    status: number;
+    code: GoToAuthErrorCode;
+    retryAfter: string | null;
+  }> = [
+    {
+      name: 'GoTo drops the connection',
+      fault: { type: 'drop' },
+      status: 503,
+      code: 'NETWORK_ERROR',
+      retryAfter: '5',
+    },
+    {
+      name: 'GoTo answers 503',
+      fault: { type: 'status', status: 503 },
+      status: 503,
+      code: 'SERVER_ERROR',
+      retryAfter: '5',
+    },
+    {
+      name: 'GoTo rate limits',
+      fault: { type: 'rate-limit', retryAfterSeconds: 7 },
+      status: 503,
+      code: 'RATE_LIMITED',
+      retryAfter: '7',
+    },
+    {
+      name: 'GoTo answers malformed JSON',
+      fault: { type: 'malformed-json' },
+      status: 502,
+      code: 'INVALID_RESPONSE',
+      retryAfter: null,
+    },
+    {
+      name: 'GoTo answers an HTML page',
+      fault: { type: 'html' },
+      status: 502,
+      code: 'INVALID_RESPONSE',
+      retryAfter: null,
+    },
+    {
+      name: 'the password is wrong',
+      fault: undefined,
+      password: 'not-the-password',
+      status: 500,
+      code: 'INVALID_CREDENTIALS',
+      retryAfter: null,
+    },
+  ];
+
+  it.each(failures)('answers $status problem+json when $name', async (failure) => {
+    const emu = await emulator();
+    if (failure.fault) emu.fault(failure.fault);
+    const a = auth(emu, failure.password === undefined ? {} : { password: failure.password });
+    const { instance, calls } = app(a);
+    const url = await serve(instance);
+
+    const response = await fetch(`${url}/me`);
+    const text = await response.text();
+
+    expect(response.status).toBe(failure.status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get('retry-after')).toBe(failure.retryAfter);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(JSON.parse(text)).toEqual({
+      type: `https://goto-auth.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
+      title: expect.any(String),
+      status: failure.status,
+      detail: expect.any(String),
+      code: failure.code,
+    });
+    for (const secret of [...SECRETS, failure.password ?? SECRETS[0]]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(calls.handler).toBe(0);
+  });
+
+  it('logs a configuration error once, clearly and without the password', async () => {
+    const emu = await emulator();
+    const a = auth(emu, { password: 'not-the-password' });
+    const error = vi.fn();
+    const { instance } = app(a, goToAuth(a, { logger: { error } }));
+    const url = await serve(instance);
+
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/me`)).status);
+
+    expect(statuses).toEqual([500, 500, 500]);
+    expect(error).toHaveBeenCalledTimes(1);
+    const line = String(error.mock.calls[0]?.[0]);
+    expect(line).toContain('INVALID_CREDENTIALS');
+    expect(line).toContain('GET /me');
+    expect(line).not.toContain('not-the-password');
+    expect(line).not.toContain(EMULATOR_DEFAULTS.clientSecret);
+  });
+
+  it('logs to console.error by default, and nothing for 503', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'status', status: 503 });
+    const a = auth(emu);
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { instance } = app(a, goToAuth(a));
+      const url = await serve(instance);
+      expect((await fetch(`${url}/me`)).status).toBe(503);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+  });
+
+  it("with onError: 'next', hands the GoToAuthError to the error handler", async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'html' });
+    const a = auth(emu);
+    const { instance, calls } = app(a, goToAuth(a, { onError: 'next', logger: false }));
+    const handler: ErrorRequestHandler = (error, _req, res, _next) => {
+      res
+        .status(599)
+        .json({ goto: isGoToAuthError(error), code: (error as { code: string }).code });
+    };
+    instance.use(handler);
+    const url = await serve(instance);
+
+    const response = await fetch(`${url}/me`);
+
+    expect(response.status).toBe(599);
+    expect(await response.json()).toEqual({ goto: true, code: 'INVALID_RESPONSE' });
+    expect(calls.handler).toBe(0);
+  });
+
+  it('stops waiting for a token when the client goes away', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'latency', ms: 60_000 });
+    const a = auth(emu);
+    let signal: AbortSignal | undefined;
+    const watched = new Proxy(a, {
+      get(target, property) {
+        if (property === 'getToken') {
+          return (options: { signal?: AbortSignal }) => {
+            signal = options.signal;
+            return target.getToken(options);
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { instance, calls } = app(a, goToAuth(watched, { logger: false }));
+    const url = await serve(instance);
+    const client = new AbortController();
+
+    const request = fetch(`${url}/me`, { signal: client.signal }).catch((error: unknown) => error);
+    await until(() => signal !== undefined);
+    expect(signal?.aborted).toBe(false);
+    client.abort();
+
+    await until(() => signal?.aborted === true);
+    expect(await request).toMatchObject({ name: 'AbortError' });
+    expect(calls.handler).toBe(0);
+    // The shared refresh goes on for everyone else.
+    expect(a.status().state).toBe('refreshing');
+  });
+});
+
+describe('goToAuth middleware (Express 4)', () => {
+  it('puts the token on req.goto and answers problem+json when GoTo is down', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const app4 = express4();
+    app4.get('/org', goToAuth(a, { logger: false }), (req, res) => {
+      res.json({ organizerKey: req.goto.organizerKey });
+    });
+    const url = await serve(app4);
+
+    emu.fault({ type: 'drop' });
+    const down = await fetch(`${url}/org`);
+    expect(down.status).toBe(503);
+    expect(down.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect(await down.json()).toMatchObject({ status: 503, code: 'NETWORK_ERROR' });
+
+    // Core holds back after a failure (retry cool-down); a fresh auth shows the happy path.
+    const b = auth(emu);
+    const app4b = express4();
+    app4b.get('/org', goToAuth(b, { logger: false }), (req, res) => {
+      res.json({ organizerKey: req.goto.organizerKey });
+    });
+    const ok = await fetch(`${await serve(app4b)}/org`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+  });
+});

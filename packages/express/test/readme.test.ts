@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net';
+import { createGoToAuth } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import express from 'express';
+import { afterEach, expect, it, vi } from 'vitest';
+import { goToAuth } from '../src/index.js';
+import { emulator, onCleanup } from './helpers.js';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+it('runs the README usage against the emulator', async () => {
+  const emu = await emulator();
+  vi.stubEnv('GOTO_CLIENT_ID', EMULATOR_DEFAULTS.clientId);
+  vi.stubEnv('GOTO_USER_ID', EMULATOR_DEFAULTS.userId);
+  vi.stubEnv('GOTO_PASSWORD', EMULATOR_DEFAULTS.password);
+  vi.stubEnv('GOTO_BASE_URL', emu.url);
+
+  // --- README usage (the imports are above; the port is 0 here) ---
+  const auth = createGoToAuth({
+    clientId: process.env.GOTO_CLIENT_ID ?? '',
+    userId: process.env.GOTO_USER_ID ?? '',
+    password: process.env.GOTO_PASSWORD ?? '',
+    baseUrl: process.env.GOTO_BASE_URL, // optional: https://api.getgo.com by default
+  });
+  const app = express();
+  app.get('/goto/me', goToAuth(auth), async (req, res) => {
+    const me = await fetch(`${auth.baseUrl}/admin/rest/v1/me`, {
+      headers: { authorization: `Bearer ${req.goto.accessToken}` },
+    });
+    res.status(me.status).json(await me.json());
+  });
+  const server = app.listen(0, '127.0.0.1');
+  // --- end of README usage ---
+  onCleanup(() => auth.close());
+  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise((resolve) => server.once('listening', resolve));
+
+  const response = await fetch(
+    `http://127.0.0.1:${(server.address() as AddressInfo).port}/goto/me`,
+  );
+
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+  expect(emu.counters.passwordGrants).toBe(1);
+});

@@ -1,0 +1,2 @@
+export type { GoToAuthHooksOptions } from './hooks.js';
+export { goToAuthHooks } from './hooks.js';
