@@ -1,5 +1,6 @@
 export type { GetTokenOptions, GoToAuth, GoToAuthStatus, GoToToken } from '@goto-auth/core';
 export { GoToAuthError, isGoToAuthError } from '@goto-auth/core';
+export { GoToAuthExceptionFilter } from './filter.js';
 export { GoToAuthModule } from './module.js';
 export type {
   GoToAuthModuleAsyncOptions,
