@@ -308,8 +308,13 @@ class TokenManager implements GoToAuth {
       const latest = await this.#storeGet(key);
       if (this.#usable(latest)) return { token: latest, source: 'store' };
       const result = await this.#grant(latest);
-      await this.#storeSet(key, result.token);
-      return result;
+      if (await this.#storeSet(key, result.token)) return result;
+      // A later token is stored: we stalled past our lock and another holder minted after us,
+      // which revoked ours. Take theirs.
+      const newer = await this.#storeGet(key).catch(() => undefined);
+      return newer !== undefined && newer.issuedAt > result.token.issuedAt && this.#usable(newer)
+        ? { token: newer, source: 'store' }
+        : result;
     } finally {
       await held.release().catch((error: unknown) => this.#storeTrouble('release', error));
     }
@@ -399,6 +404,8 @@ class TokenManager implements GoToAuth {
   }
 
   #adopt(token: GoToToken, source: TokenSource, reason: RefreshReason): void {
+    // A rejection reported while this refresh ran is answered by its token.
+    this.#pendingReason = undefined;
     this.#token = token;
     this.#tokenPromise = Promise.resolve(token);
     this.#refreshAt = this.#refreshAtFor(token);
@@ -440,17 +447,19 @@ class TokenManager implements GoToAuth {
     }
   }
 
-  async #storeSet(key: string, token: GoToToken): Promise<void> {
+  /** @returns `false` only when the store holds a later token. */
+  async #storeSet(key: string, token: GoToToken): Promise<boolean> {
     const ttl =
       Math.max(token.refreshTokenExpiresAt ?? token.expiresAt, token.expiresAt) - this.#now();
     try {
-      await this.#o.store.set(key, token, Math.max(1, ttl));
+      return await this.#o.store.set(key, token, Math.max(1, ttl));
     } catch (error) {
       // The new token already revoked the old one at GoTo: keep it, whatever the store says.
       this.#warn(
         'STORE_UNAVAILABLE',
         `Could not save the new token to the store (${describe(error)}).`,
       );
+      return true;
     }
   }
 

@@ -328,6 +328,41 @@ describe('invalidate', () => {
   });
 });
 
+describe('a holder that stalls past its lock', () => {
+  it('takes the later token from the store instead of keeping its revoked one', async () => {
+    const clock = new ManualClock();
+    const emu = await emulator({ now: clock.now });
+    const store = new MemoryTokenStore({ now: clock.now });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let stalled = false;
+    // GoTo mints A's token, but A's process stalls before it reads the answer.
+    const a = auth(emu, {
+      store,
+      now: clock.now,
+      lockTtl: 1_000,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        stalled = true;
+        await gate;
+        return response;
+      },
+    });
+    const pending = a.getToken();
+    await until(() => stalled);
+    clock.advance(2_000); // A's lock expires
+    const b = auth(emu, { store, now: clock.now });
+    const fromB = await b.getToken(); // B mints, revoking A's token
+    release();
+    const fromA = await pending;
+    expect(fromA.accessToken).toBe(fromB.accessToken);
+    expect(await me(emu, fromA.accessToken)).toBe(200);
+    expect(emu.counters.passwordGrants).toBe(2);
+  });
+});
+
 describe('abort', () => {
   it('rejects only the aborting caller; the shared refresh goes on', async () => {
     const emu = await emulator();

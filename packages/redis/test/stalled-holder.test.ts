@@ -1,0 +1,67 @@
+import { tokenStoreKey } from '@goto-auth/core';
+import { describe, expect, it, vi } from 'vitest';
+import { RedisTokenStore } from '../src/index.ts';
+import { auth, credential, emulator, redisClient, redisServer } from './support/setup.ts';
+import { until } from './support/workers.ts';
+
+describe('a lock holder that stalls past its lock ttl', () => {
+  it('cannot overwrite the newer token, nor free the next holder’s lock', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const emu = await emulator();
+    const key = await tokenStoreKey(credential(emu));
+
+    // Process A: its grant answer arrives, then A stalls (a GC pause, a frozen VM) before it
+    // can store it.
+    let stalled = false;
+    let resume!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const storeA = new RedisTokenStore({ client: redisClient(server) });
+    const setA = vi.spyOn(storeA, 'set');
+    const authA = auth(emu, {
+      store: storeA,
+      lockTtl: 200,
+      minGrantInterval: 0,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        stalled = true;
+        await gate;
+        return response;
+      },
+    });
+    const tokenA = authA.getToken();
+    await until(() => stalled, 5000, 'A to receive its token');
+
+    // Process B finds the lock expired, mints a newer token and stores it.
+    const storeB = new RedisTokenStore({ client: redisClient(server) });
+    const tokenB = await auth(emu, {
+      store: storeB,
+      lockTtl: 5000,
+      lockPollInterval: 20,
+    }).getToken();
+    // Process C holds the lock now (a later refresh), when A wakes up.
+    const storeC = new RedisTokenStore({ client: redisClient(server) });
+    const lockC = await storeC.lock(key, 60_000);
+    expect(lockC).toBeDefined();
+    const lockValue = await raw.get(storeC.keys(key).lock);
+
+    resume();
+    const stale = await tokenA;
+    expect(stale.issuedAt).toBeLessThan(tokenB.issuedAt);
+    expect(setA).toHaveBeenCalledTimes(1);
+    await expect(setA.mock.results[0]?.value).resolves.toBe(false);
+    expect((await storeB.get(key))?.accessToken).toBe(tokenB.accessToken);
+    expect(await raw.hget(storeB.keys(key).token, 'issuedAt')).toBe(String(tokenB.issuedAt));
+    expect(await raw.get(storeC.keys(key).lock)).toBe(lockValue);
+    await lockC?.release();
+
+    // B's grant revoked A's token. When GoTo rejects it, A finds B's token in the store
+    // instead of minting a third one.
+    expect(emu.counters.passwordGrants).toBe(2);
+    expect(authA.invalidate(stale.accessToken)).toBe(true);
+    expect((await authA.getToken()).accessToken).toBe(tokenB.accessToken);
+    expect(emu.counters.passwordGrants).toBe(2);
+  });
+});

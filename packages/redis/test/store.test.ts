@@ -1,0 +1,249 @@
+import { inspect } from 'node:util';
+import { type GoToToken, isGoToAuthError, normalizeTokenResponse } from '@goto-auth/core';
+import { describe, expect, it } from 'vitest';
+import { RedisTokenStore, type RedisTokenStoreClient } from '../src/index.ts';
+import { monitorCommands } from './support/monitor.ts';
+import { startRedis } from './support/redis-server.ts';
+import { onCleanup, redisClient, redisServer } from './support/setup.ts';
+import { until } from './support/workers.ts';
+
+const KEY = 'a'.repeat(64);
+
+function token(issuedAt: number, name = String(issuedAt)): GoToToken {
+  return normalizeTokenResponse(
+    {
+      access_token: `access-${name}`,
+      refresh_token: `refresh-${name}`,
+      expires_in: '3600',
+      organizer_key: '8439885694023999999',
+      account_key: '9999982253621659654',
+      account_type: '',
+      email: '',
+      platform: 'GLOBAL',
+      version: '2',
+    },
+    issuedAt,
+  );
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('RedisTokenStore on a real redis-server', () => {
+  it('stores the token as a hash of issuedAt and value under <prefix>{<key>}:token, with the ttl', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    const stored = token(1_700_000_000_000);
+
+    expect(await store.get(KEY)).toBeUndefined();
+    expect(await store.set(KEY, stored, 60_000)).toBe(true);
+
+    expect(store.keys(KEY)).toEqual({
+      token: `goto-auth:{${KEY}}:token`,
+      lock: `goto-auth:{${KEY}}:lock`,
+    });
+    const hash = await raw.hgetall(`goto-auth:{${KEY}}:token`);
+    expect(hash.issuedAt).toBe('1700000000000');
+    expect(JSON.parse(hash.value ?? '')).toMatchObject({ accessToken: 'access-1700000000000' });
+    const ttl = await raw.pttl(`goto-auth:{${KEY}}:token`);
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+
+    const read = await store.get(KEY);
+    expect(read).toEqual(stored);
+    expect(read?.accessToken).toBe('access-1700000000000');
+    expect(read?.refreshToken).toBe('refresh-1700000000000');
+  });
+
+  it('never replaces a token with one issued earlier; equal or later ones are written', async () => {
+    const server = await redisServer();
+    const store = new RedisTokenStore({ client: redisClient(server) });
+
+    expect(await store.set(KEY, token(2000), 60_000)).toBe(true);
+    expect(await store.set(KEY, token(1000), 60_000)).toBe(false);
+    expect((await store.get(KEY))?.accessToken).toBe('access-2000');
+    expect(await store.set(KEY, token(2000, 'same-instant'), 60_000)).toBe(true);
+    expect((await store.get(KEY))?.accessToken).toBe('access-same-instant');
+    expect(await store.set(KEY, token(3000), 60_000)).toBe(true);
+    expect((await store.get(KEY))?.accessToken).toBe('access-3000');
+  });
+
+  it('keeps keys apart by prefix and deletes only its own token', async () => {
+    const server = await redisServer();
+    const client = redisClient(server);
+    const a = new RedisTokenStore({ client, keyPrefix: 'app-a:' });
+    const b = new RedisTokenStore({ client, keyPrefix: 'app-b:' });
+    await a.set(KEY, token(1000, 'a'), 60_000);
+    await b.set(KEY, token(1000, 'b'), 60_000);
+    expect((await a.get(KEY))?.accessToken).toBe('access-a');
+    await a.delete(KEY);
+    expect(await a.get(KEY)).toBeUndefined();
+    expect((await b.get(KEY))?.accessToken).toBe('access-b');
+  });
+
+  it('gives the lock to one holder at a time, with a ttl, released by compare-and-delete', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const one = new RedisTokenStore({ client: redisClient(server) });
+    const two = new RedisTokenStore({ client: redisClient(server) });
+    const lockKey = one.keys(KEY).lock;
+
+    const first = await one.lock(KEY, 30_000);
+    expect(first).toBeDefined();
+    expect(await two.lock(KEY, 30_000)).toBeUndefined();
+    expect(await raw.pttl(lockKey)).toBeGreaterThan(29_000);
+
+    // The first holder's lock runs out (as if it stalled past its ttl); another takes it.
+    await raw.del(lockKey);
+    const second = await two.lock(KEY, 30_000);
+    expect(second).toBeDefined();
+    const secondValue = await raw.get(lockKey);
+
+    await first?.release(); // late: must not free the second holder's lock
+    expect(await raw.get(lockKey)).toBe(secondValue);
+    expect(await one.lock(KEY, 30_000)).toBeUndefined();
+
+    await second?.release();
+    expect(await raw.exists(lockKey)).toBe(0);
+    const third = await one.lock(KEY, 30_000);
+    expect(third).toBeDefined();
+    await third?.release();
+  });
+
+  it('reloads its scripts after the server forgot them (SCRIPT FLUSH, restart, new Cluster node)', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    await store.set(KEY, token(1000), 60_000);
+    await raw.script('FLUSH');
+    expect(await store.set(KEY, token(2000), 60_000)).toBe(true);
+    const lock = await store.lock(KEY, 30_000);
+    await raw.script('FLUSH');
+    await lock?.release();
+    expect(await raw.exists(store.keys(KEY).lock)).toBe(0);
+  });
+
+  it('fails with a STORE_ERROR that carries no token when Redis refuses a write', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    // A string where the hash belongs: the script's HGET fails with WRONGTYPE.
+    await raw.set(store.keys(KEY).token, 'not a hash');
+    const secret = token(1000, 'do-not-leak');
+
+    const error = await rejection(store.set(KEY, secret, 60_000));
+    expect(isGoToAuthError(error) && error.code).toBe('STORE_ERROR');
+    expect(error.message).toMatch(/Redis set failed: .*WRONGTYPE/);
+    for (const text of [
+      error.message,
+      inspect(error, { depth: 10, showHidden: true }),
+      JSON.stringify(error),
+      String((error.cause as Error).stack),
+    ]) {
+      expect(text).not.toContain('do-not-leak');
+    }
+  });
+
+  it('reads a corrupt value as a STORE_ERROR, not a crash', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    await raw.hset(store.keys(KEY).token, 'issuedAt', '1', 'value', '{"nope":true}');
+    const error = await rejection(store.get(KEY));
+    expect(isGoToAuthError(error) && error.code).toBe('STORE_ERROR');
+    expect(error.message).toContain('no access token');
+  });
+
+  it('fails at once while the client reconnects to a Redis that went away', async () => {
+    const server = await startRedis();
+    onCleanup(() => server.close());
+    const client = redisClient(server);
+    const store = new RedisTokenStore({ client, commandTimeout: 5000 });
+    await store.set(KEY, token(1000), 60_000);
+    await server.stop();
+    await until(() => client.status === 'reconnecting', 5000, 'ioredis to notice');
+
+    for (const call of [store.get(KEY), store.set(KEY, token(2000), 1000), store.lock(KEY, 1000)]) {
+      const started = Date.now();
+      const error = await rejection(call);
+      expect(Date.now() - started).toBeLessThan(250);
+      expect(isGoToAuthError(error) && error.code).toBe('STORE_ERROR');
+      expect(error.message).toContain('Redis is unreachable (connection reconnecting)');
+    }
+  });
+
+  it('bounds every command by commandTimeout, even when ioredis would queue it', async () => {
+    const server = await startRedis();
+    await server.close(); // a port where nothing listens
+    const client = redisClient(server, { lazyConnect: true });
+    const store = new RedisTokenStore({ client, commandTimeout: 150 });
+    const started = Date.now();
+    const error = await rejection(store.get(KEY));
+    const elapsed = Date.now() - started;
+    expect(isGoToAuthError(error) && error.code).toBe('STORE_ERROR');
+    expect(error.message).toMatch(/did not answer get within 150 ms|unreachable/);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('frees a lock whose SET answered only after the timeout', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const monitor = await monitorCommands(server.port);
+    onCleanup(() => monitor.close());
+    const slow = new RedisTokenStore({ client: redisClient(server), commandTimeout: 100 });
+    const other = new RedisTokenStore({ client: redisClient(server) });
+    await slow.get(KEY); // connected
+    const lockKey = slow.keys(KEY).lock;
+
+    await raw.call('CLIENT', 'PAUSE', '400', 'WRITE');
+    const error = await rejection(slow.lock(KEY, 60_000));
+    expect(isGoToAuthError(error) && error.code).toBe('STORE_ERROR');
+    expect(error.message).toBe('Redis did not answer lock within 100 ms.');
+
+    // After the pause the queued SET runs and takes a 60 s lock; the store must free it.
+    await until(
+      () => monitor.commands.some((c) => c[0] === 'evalsha' || c[0] === 'eval'),
+      5000,
+      'the late release',
+    );
+    expect(monitor.commands.some((c) => c[0] === 'set' && c[1] === lockKey)).toBe(true);
+    const taken = await other.lock(KEY, 1000);
+    expect(taken).toBeDefined();
+    await taken?.release();
+  });
+
+  it('test helpers fail, not skip, when redis-server is missing', async () => {
+    await expect(startRedis({ bin: '/nonexistent/redis-server' })).rejects.toThrow(
+      'Install it with: sudo apt-get install -y redis-server',
+    );
+  });
+
+  it('rejects unusable options up front', () => {
+    const client = {
+      hget() {},
+      set() {},
+      del() {},
+      evalsha() {},
+    } as unknown as RedisTokenStoreClient;
+    const fake = { ...client, eval() {} } as unknown as RedisTokenStoreClient;
+    expect(() => new RedisTokenStore({ client })).toThrow(/has no eval\(\)/);
+    expect(() => new RedisTokenStore(undefined as never)).toThrow(/options are required/);
+    expect(() => new RedisTokenStore({ client: fake, commandTimeout: 0 })).toThrow(
+      /commandTimeout/,
+    );
+    expect(() => new RedisTokenStore({ client: fake, keyPrefix: 1 as never })).toThrow(/keyPrefix/);
+    expect(() => new RedisTokenStore({ client: fake, decryptionKeys: [] })).toThrow(
+      /decryptionKeys" needs an "encryptionKey/,
+    );
+    expect(() => new RedisTokenStore({ client: fake, commandTimeout: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+  });
+});
