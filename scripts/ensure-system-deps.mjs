@@ -20,7 +20,9 @@ if (!canApt) {
   for (const need of missing) {
     console.warn(`[ensure-system-deps] ${need.bin} is missing (needed by ${need.for}).`);
   }
-  console.warn(`[ensure-system-deps] install it with: sudo apt-get install -y ${packages.join(' ')}`);
+  console.warn(
+    `[ensure-system-deps] install it with: sudo apt-get install -y ${packages.join(' ')}`,
+  );
   process.exit(0);
 }
 console.log(`[ensure-system-deps] installing ${packages.join(', ')} with apt-get…`);
