@@ -13,9 +13,13 @@ export type GoToAuthEvent =
   | {
       /** A new token is in use. */
       type: 'token';
+      /** Where the token came from. */
       source: TokenSource;
+      /** Why the refresh ran. */
       reason: RefreshReason;
+      /** When the token's grant request was sent, in epoch ms. */
       issuedAt: number;
+      /** When the token expires, in epoch ms. */
       expiresAt: number;
       /** When the manager will refresh it (expiry minus the margin). */
       refreshAt: number;
@@ -23,8 +27,11 @@ export type GoToAuthEvent =
   | {
       /** An attempt to get a token failed. */
       type: 'refresh-failed';
+      /** The error's code. */
       code: GoToAuthErrorCode;
+      /** The error's message (never a secret). */
       message: string;
+      /** Which attempt of this refresh failed, from 1. */
       attempt: number;
       /** Milliseconds until the next attempt, or `undefined` when giving up. */
       retryIn: number | undefined;
@@ -32,6 +39,7 @@ export type GoToAuthEvent =
   | {
       /** `invalidate()` was called. `stale` when it named a token no longer in use (ignored). */
       type: 'invalidated';
+      /** Whether the named token was not the current one (then nothing was dropped). */
       stale: boolean;
       /** How long the rejected token had been in use, in milliseconds. */
       age: number | undefined;
@@ -39,7 +47,12 @@ export type GoToAuthEvent =
   | {
       /** Something needs a person's attention. */
       type: 'warning';
+      /**
+       * `CREDENTIALS_CONTENDED`: tokens keep being rejected soon after minting (another client
+       * uses the credentials); `STORE_UNAVAILABLE`: the store failed and was worked around.
+       */
       code: 'CREDENTIALS_CONTENDED' | 'STORE_UNAVAILABLE';
+      /** What happened and what to do, for a person (never a secret). */
       message: string;
     };
 
@@ -56,8 +69,12 @@ export type GoToAuthListener<T extends GoToAuthEventType = GoToAuthEventType> = 
  * Pass `console` to log everything, or `false` to `createGoToAuth` to log nothing.
  */
 export interface GoToAuthLogger {
+  /** Detail for debugging. */
   debug?(message: string): void;
+  /** Routine events. */
   info?(message: string): void;
+  /** Something degraded that recovers by itself, or another client contending for tokens. */
   warn?(message: string): void;
+  /** Something a person must fix, such as rejected credentials. */
   error?(message: string): void;
 }

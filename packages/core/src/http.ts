@@ -32,9 +32,13 @@ export async function isRejectedResponse(response: Response): Promise<boolean> {
 
 /** An RFC 9457 problem details body. */
 export interface ProblemDetails {
+  /** A URI naming the problem kind, one per error code. */
   type: string;
+  /** A short, fixed summary of the problem kind. */
   title: string;
+  /** The HTTP status, repeated from the answer. */
   status: number;
+  /** What the client may do about it. */
   detail: string;
   /** The {@link GoToAuthError} code. */
   code: GoToAuthErrorCode;
@@ -42,9 +46,11 @@ export interface ProblemDetails {
 
 /** How a server should answer when no GoTo token can be had. */
 export interface ProblemResponse {
+  /** The HTTP status to answer with: 503, 502 or 500. */
   status: number;
   /** Seconds for a `Retry-After` header, when waiting may help. */
   retryAfter: number | undefined;
+  /** The `application/problem+json` body. */
   body: ProblemDetails;
 }
 

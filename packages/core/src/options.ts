@@ -115,6 +115,7 @@ export interface ResolvedOptions {
   logger: GoToAuthLogger;
 }
 
+/** GoTo's API origin, the default `baseUrl`. */
 export const DEFAULT_BASE_URL = 'https://api.getgo.com';
 
 const consoleLogger: GoToAuthLogger = {

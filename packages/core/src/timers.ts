@@ -7,7 +7,9 @@ export type TimerHandle = unknown;
  * never keeps a process alive.
  */
 export interface TimerProvider {
+  /** Calls `callback` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a timer made by `setTimeout`; a fired or unknown handle is ignored. */
   clearTimeout(handle: TimerHandle): void;
 }
 

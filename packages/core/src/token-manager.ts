@@ -35,7 +35,16 @@ export interface GoToAuthStatus {
   /** When a token last arrived, in epoch ms. */
   lastRefreshAt: number | undefined;
   /** The last failure, until a token arrives again. */
-  lastError: { code: GoToAuthError['code']; message: string; at: number } | undefined;
+  lastError:
+    | {
+        /** The error's code. */
+        code: GoToAuthError['code'];
+        /** The error's message (never a secret). */
+        message: string;
+        /** When it happened, in epoch ms. */
+        at: number;
+      }
+    | undefined;
 }
 
 /**

@@ -3,12 +3,20 @@
  * come from GoTo's documented Direct Login example (keys, names).
  */
 export const EMULATOR_DEFAULTS = {
+  /** The default client's Consumer Key (`client_id`). */
   clientId: 'goto-emulator-client',
+  /** The default client's secret (HTTP Basic on `/oauth/v2/token`). */
   clientSecret: 'goto-emulator-secret',
+  /** The default user's login id. */
   userId: 'agent@example.com',
+  /** The default user's password. */
   password: 'emulator-password',
+  /** The default user's organizer key (19 digits, beyond 2^53). */
   organizerKey: '8439885694023999999',
+  /** The default user's account key (19 digits). */
   accountKey: '9999982253621659654',
+  /** The default user's first name. */
   firstName: 'Mahar',
+  /** The default user's last name. */
   lastName: 'Singh',
 } as const;

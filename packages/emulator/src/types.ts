@@ -186,23 +186,56 @@ export interface EmulatorRequestLogEntry {
  */
 export type EmulatorFault =
   /** Waits `ms`, then answers normally. */
-  | { type: 'latency'; ms: number }
+  | {
+      /** The fault's kind. */
+      type: 'latency';
+      /** How long to wait before answering, in ms. */
+      ms: number;
+    }
   /** 500 answers an OAuth `server_error` JSON body; 502 and 503 a plain-text proxy page. */
-  | { type: 'status'; status: 500 | 502 | 503 }
+  | {
+      /** The fault's kind. */
+      type: 'status';
+      /** The status to answer with. */
+      status: 500 | 502 | 503;
+    }
   /** 429 with `Retry-After: retryAfterSeconds`. */
-  | { type: 'rate-limit'; retryAfterSeconds: number }
+  | {
+      /** The fault's kind. */
+      type: 'rate-limit';
+      /** The `Retry-After` value, in seconds. */
+      retryAfterSeconds: number;
+    }
   /** 200, `application/json`, a truncated body that is not JSON. */
-  | { type: 'malformed-json' }
+  | {
+      /** The fault's kind. */
+      type: 'malformed-json';
+    }
   /** 200 `text/html` error page, like a captive portal or a misrouted proxy. */
-  | { type: 'html' }
+  | {
+      /** The fault's kind. */
+      type: 'html';
+    }
   /** Destroys the socket without answering. */
-  | { type: 'drop' }
+  | {
+      /** The fault's kind. */
+      type: 'drop';
+    }
   /** 200 JSON of about 5 MiB: the documented shape plus padding. */
-  | { type: 'oversized' }
+  | {
+      /** The fault's kind. */
+      type: 'oversized';
+    }
   /** 200 JSON of the documented shape without `access_token`. */
-  | { type: 'missing-access-token' }
+  | {
+      /** The fault's kind. */
+      type: 'missing-access-token';
+    }
   /** 200 JSON of the documented shape with `"expires_in":"soon"`. */
-  | { type: 'bad-expires-in' };
+  | {
+      /** The fault's kind. */
+      type: 'bad-expires-in';
+    };
 
 /**
  * Which requests a fault applies to. `times` and `rate` are exclusive.
@@ -261,7 +294,9 @@ export interface GoToEmulator {
    * Defaults to the first client and the first user.
    */
   mintToken(opts?: { clientId?: string; userId?: string }): {
+    /** The new access token (every other token of the client is now revoked). */
     accessToken: string;
+    /** Its refresh token. */
     refreshToken: string;
   };
   /** Switches the revocation rule of one client at run time. Throws on an unknown client. */

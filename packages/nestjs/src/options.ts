@@ -40,6 +40,7 @@ export interface GoToAuthModuleExtras {
 
 /** A class that `forRootAsync({ useClass })` or `{ useExisting }` asks for the options. */
 export interface GoToAuthOptionsFactory {
+  /** Returns the module options (the core options plus `warmUp` and `failOnWarmUpError`). */
   createGoToAuthOptions(): GoToAuthModuleOptions | Promise<GoToAuthModuleOptions>;
 }
 

@@ -145,7 +145,7 @@ export class RedisTokenStore implements TokenStore {
   readonly #client: RedisTokenStoreClient;
   readonly #cipher: TokenCipher | undefined;
 
-  /** @throws {@link GoToAuthError} `INVALID_OPTIONS` for a missing client or a malformed key. */
+  /** @throws {@link @goto-auth/core!GoToAuthError} `INVALID_OPTIONS` for a missing client or a malformed key. */
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null) invalid('options are required.');
     const { client } = options;
@@ -188,7 +188,12 @@ export class RedisTokenStore implements TokenStore {
    * // 'goto-auth:{9f86d0…}:token'
    * ```
    */
-  keys(key: string): { token: string; lock: string } {
+  keys(key: string): {
+    /** The hash that holds the token and its `issuedAt`. */
+    token: string;
+    /** The refresh lock's key. */
+    lock: string;
+  } {
     const base = `${this.keyPrefix}{${key}}`;
     return { token: `${base}:token`, lock: `${base}:lock` };
   }
@@ -197,7 +202,7 @@ export class RedisTokenStore implements TokenStore {
    * The stored token, or `undefined`. A token stored in clear reads as `undefined` when the
    * store encrypts, so the next refresh replaces it with an encrypted one.
    *
-   * @throws {@link GoToAuthError} `STORE_ERROR` when Redis fails or the token cannot be read
+   * @throws {@link @goto-auth/core!GoToAuthError} `STORE_ERROR` when Redis fails or the token cannot be read
    * (a wrong encryption key says so)
    */
   async get(key: string): Promise<GoToToken | undefined> {
@@ -220,7 +225,7 @@ export class RedisTokenStore implements TokenStore {
    * Stores `token` for `ttlMs` unless the stored token has a later `issuedAt`.
    *
    * @returns whether the token was written
-   * @throws {@link GoToAuthError} `STORE_ERROR` when Redis fails
+   * @throws {@link @goto-auth/core!GoToAuthError} `STORE_ERROR` when Redis fails
    */
   async set(key: string, token: GoToToken, ttlMs: number): Promise<boolean> {
     const name = this.keys(key).token;
@@ -240,7 +245,7 @@ export class RedisTokenStore implements TokenStore {
   /**
    * Removes the stored token.
    *
-   * @throws {@link GoToAuthError} `STORE_ERROR` when Redis fails
+   * @throws {@link @goto-auth/core!GoToAuthError} `STORE_ERROR` when Redis fails
    */
   async delete(key: string): Promise<void> {
     const name = this.keys(key).token;
@@ -251,7 +256,7 @@ export class RedisTokenStore implements TokenStore {
    * Tries once to take the refresh lock for `ttlMs`.
    *
    * @returns the lock, or `undefined` when another holder has it
-   * @throws {@link GoToAuthError} `STORE_ERROR` when Redis fails
+   * @throws {@link @goto-auth/core!GoToAuthError} `STORE_ERROR` when Redis fails
    */
   async lock(key: string, ttlMs: number): Promise<TokenStoreLock | undefined> {
     const name = this.keys(key).lock;
