@@ -1,0 +1,34 @@
+import { GoToAuthModule } from '@goto-auth/nestjs';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ApiController } from './api.controller.js';
+import { BackendModule, GoToBackend } from './backend.js';
+import type { SampleConfig } from './config.js';
+import { DemoModule } from './demo.js';
+import { gotoApiProvider } from './goto-api.js';
+import { HealthController } from './health.controller.js';
+import { TokenEvents } from './token-events.js';
+
+@Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest's dynamic modules are classes with a static factory.
+export class AppModule {
+  static register(config: SampleConfig): DynamicModule {
+    // One object, imported twice: Nest keeps a single instance (one emulator).
+    const backend = BackendModule.register(config);
+    return {
+      module: AppModule,
+      imports: [
+        backend,
+        GoToAuthModule.forRootAsync({
+          // Global: the demo module's controller injects GoToAuthService too.
+          isGlobal: true,
+          imports: [backend],
+          inject: [GoToBackend],
+          useFactory: (source: GoToBackend) => source.authOptions(),
+        }),
+        ...(config.mode === 'emulator' ? [DemoModule] : []),
+      ],
+      controllers: [ApiController, HealthController],
+      providers: [gotoApiProvider, TokenEvents],
+    };
+  }
+}
