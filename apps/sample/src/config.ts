@@ -3,6 +3,8 @@
  * setting stops the process with a message naming the variable (and never its value).
  */
 
+import { checkGoToUrl } from '@goto-auth/core';
+
 /** How long the embedded emulator's access tokens live: short enough to watch a refresh. */
 export const EMULATOR_TOKEN_TTL_SECONDS = 120;
 
@@ -55,38 +57,12 @@ function read(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-  );
-}
-
 /** Checked here as well as in core, so the message names the environment variable. */
 function checkBaseUrl(value: string): string {
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(
-      'GOTO_BASE_URL is not a valid URL (expected e.g. https://api.getgo.com).',
-    );
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new ConfigError('GOTO_BASE_URL must not contain a user name or password.');
-  }
-  if (url.search !== '' || url.hash !== '') {
-    throw new ConfigError('GOTO_BASE_URL must not have a query string or fragment.');
-  }
-  const secure =
-    url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
-  if (!secure) {
-    throw new ConfigError(
-      'GOTO_BASE_URL must use https:// (http:// is allowed only for loopback hosts such as 127.0.0.1 or localhost).',
-    );
+    checkGoToUrl(value, 'GOTO_BASE_URL');
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
   return value;
 }

@@ -13,7 +13,7 @@ export type { ProblemDetails, ProblemResponse } from './http.js';
 export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';
 export { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from './normalize.js';
 export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
-export { DEFAULT_BASE_URL } from './options.js';
+export { checkGoToUrl, DEFAULT_BASE_URL } from './options.js';
 export type { TokenStore, TokenStoreLock } from './store.js';
 export { MemoryTokenStore, tokenStoreKey } from './store.js';
 export type { TimerHandle, TimerProvider } from './timers.js';

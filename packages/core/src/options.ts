@@ -154,28 +154,44 @@ function isLoopback(hostname: string): boolean {
 }
 
 /**
- * Parses a GoTo URL and refuses `http://` except on loopback.
- * @throws {@link GoToAuthError} `INVALID_OPTIONS` or `INSECURE_ENDPOINT`
+ * Checks a GoTo URL the way `createGoToAuth` does: a valid absolute URL, without credentials,
+ * query or fragment, and `https://` unless the host is loopback (`127.0.0.0/8`, `::1`,
+ * `localhost`). Applications use it to refuse a bad setting at start with their own name for it.
+ *
+ * @param value - the URL to check
+ * @param name - what to call it in the message, such as `'GOTO_BASE_URL'`
+ * @returns the parsed URL
+ * @throws {@link GoToAuthError} `INVALID_OPTIONS`, or `INSECURE_ENDPOINT` for `http://` on a
+ * host that is not loopback. Messages name the setting and never quote credentials.
+ *
+ * @example
+ * ```ts
+ * checkGoToUrl(process.env.GOTO_BASE_URL ?? DEFAULT_BASE_URL, 'GOTO_BASE_URL');
+ * ```
  */
-export function checkEndpoint(value: string, key: string): URL {
+export function checkGoToUrl(value: string, name: string): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    fail(`createGoToAuth: "${key}" is not a valid URL.`);
+    fail(`${name} is not a valid URL.`);
   }
   if (url.username !== '' || url.password !== '') {
-    fail(`createGoToAuth: "${key}" must not carry credentials.`);
+    fail(`${name} must not contain a user name or password.`);
   }
   if (url.search !== '' || url.hash !== '') {
-    fail(`createGoToAuth: "${key}" must not have a query or fragment.`);
+    fail(`${name} must not have a query string or fragment.`);
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && isLoopback(url.hostname)) return url;
   throw new GoToAuthError(
     'INSECURE_ENDPOINT',
-    `createGoToAuth: "${key}" must use https:// (http:// is allowed only for loopback hosts); got ${url.protocol}//${url.host}.`,
+    `${name} must use https:// (http:// is allowed only for loopback hosts); got ${url.protocol}//${url.host}.`,
   );
+}
+
+function checkEndpoint(value: string, key: string): URL {
+  return checkGoToUrl(value, `createGoToAuth: "${key}"`);
 }
 
 export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {

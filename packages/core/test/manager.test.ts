@@ -429,6 +429,22 @@ describe('configuration and secrets', () => {
     }
   });
 
+  it('checkGoToUrl names the setting it checks', () => {
+    expect(() => checkGoToUrl('http://api.getgo.com', 'GOTO_BASE_URL')).toThrow(
+      expect.objectContaining({
+        code: 'INSECURE_ENDPOINT',
+        message: expect.stringMatching(/^GOTO_BASE_URL must use https/),
+      }),
+    );
+    expect(() => checkGoToUrl('https://u:secret@api.getgo.com', 'X')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        message: expect.not.stringContaining('secret'),
+      }),
+    );
+    expect(checkGoToUrl('http://[::1]:4010', 'X').port).toBe('4010');
+  });
+
   it.each([
     [{ clientId: '' }, /clientId/],
     [{ userId: undefined }, /userId/],
