@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
 import {
+  checkGoToUrl,
   createGoToAuth,
   type GoToAuthEvent,
   isGoToAuthError,
