@@ -1,34 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createGoToAuth, type GoToAuth, type GoToAuthOptions } from '@goto-auth/core';
-import { EMULATOR_DEFAULTS, type GoToEmulator, startEmulator } from '@goto-auth/emulator';
-import { afterEach } from 'vitest';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GoToAuth, GoToAuthOptions } from '@goto-auth/core';
+import type { GoToEmulator } from '@goto-auth/emulator';
+import { serve, auth as testAuth } from '@goto-auth/test-support';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-export async function emulator(): Promise<GoToEmulator> {
-  const emu = await startEmulator();
-  cleanups.push(() => emu.close());
-  return emu;
-}
+export { emulator } from '@goto-auth/test-support';
 
 export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
-  const instance = createGoToAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
-    userId: EMULATOR_DEFAULTS.userId,
-    password: EMULATOR_DEFAULTS.password,
-    baseUrl: emu.url,
-    logger: false,
-    // The 5 s floor between grants after rejections would only slow these tests down.
-    minGrantInterval: 0,
-    ...options,
-  });
-  cleanups.push(() => instance.close());
-  return instance;
+  // The 5 s floor between grants after rejections would only slow these tests down.
+  return testAuth(emu, { minGrantInterval: 0, ...options });
 }
 
 /** Grants the emulator made (password and refresh). */
@@ -47,7 +26,7 @@ export async function server(
   handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
 ): Promise<{ url: string; received: Recorded[] }> {
   const received: Recorded[] = [];
-  const http = createServer((req, res) => {
+  const url = await serve((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
@@ -58,16 +37,7 @@ export async function server(
       handler(req, res, body);
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  );
-  const { port } = http.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received };
+  return { url, received };
 }
 
 export function json(res: ServerResponse, status: number, body: unknown): void {

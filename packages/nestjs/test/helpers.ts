@@ -1,25 +1,11 @@
 import { get } from 'node:http';
-import {
-  EMULATOR_DEFAULTS,
-  type EmulatorOptions,
-  type GoToEmulator,
-  startEmulator,
-} from '@goto-auth/emulator';
+import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
+import { onCleanup } from '@goto-auth/test-support';
 import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterEach } from 'vitest';
 import type { GoToAuthModuleOptions } from '../src/index.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-export async function emulator(options: EmulatorOptions = {}): Promise<GoToEmulator> {
-  const emu = await startEmulator(options);
-  cleanups.push(() => emu.close());
-  return emu;
-}
+export { emulator, me } from '@goto-auth/test-support';
 
 /** Module options for the emulator's default credential, with quick retries. */
 export function gotoOptions(
@@ -67,7 +53,7 @@ export async function createApp(
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
   const app = moduleRef.createNestApplication({ logger });
-  cleanups.push(() => app.close());
+  onCleanup(() => app.close());
   return app;
 }
 
@@ -98,13 +84,4 @@ export function getJson(url: string): Promise<{ status: number; body: unknown }>
       response.on('error', reject);
     }).on('error', reject);
   });
-}
-
-/** Calls the emulator's `/me` with a token; returns the HTTP status. */
-export async function me(emu: GoToEmulator, accessToken: string): Promise<number> {
-  const response = await fetch(`${emu.url}/admin/rest/v1/me`, {
-    headers: { authorization: `Bearer ${accessToken}` },
-  });
-  await response.arrayBuffer();
-  return response.status;
 }

@@ -1,13 +1,8 @@
 /** Per-test resources that clean themselves up after each test. */
-import { createGoToAuth, type GoToAuth, type GoToAuthOptions } from '@goto-auth/core';
-import {
-  EMULATOR_DEFAULTS,
-  type EmulatorOptions,
-  type GoToEmulator,
-  startEmulator,
-} from '@goto-auth/emulator';
+import type { GoToAuth, GoToAuthOptions } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
+import { onCleanup, auth as testAuth } from '@goto-auth/test-support';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { afterEach } from 'vitest';
 import {
   type RedisCluster,
   type RedisServer,
@@ -15,24 +10,7 @@ import {
   startRedisCluster,
 } from './redis-server.ts';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-
-/** Runs `fn` after the current test, last registered first. */
-export function onCleanup(fn: () => Promise<unknown> | unknown): void {
-  cleanups.push(fn);
-}
-
-afterEach(async () => {
-  const errors: unknown[] = [];
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()?.();
-    } catch (error) {
-      errors.push(error);
-    }
-  }
-  if (errors.length > 0) throw errors[0];
-});
+export { emulator, onCleanup } from '@goto-auth/test-support';
 
 export async function redisServer(): Promise<RedisServer> {
   const server = await startRedis();
@@ -61,25 +39,8 @@ export function clusterClient(cluster: RedisCluster): Cluster {
   return client;
 }
 
-export async function emulator(options: EmulatorOptions = {}): Promise<GoToEmulator> {
-  const emu = await startEmulator(options);
-  onCleanup(() => emu.close());
-  return emu;
-}
-
 export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
-  const instance = createGoToAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
-    userId: EMULATOR_DEFAULTS.userId,
-    password: EMULATOR_DEFAULTS.password,
-    baseUrl: emu.url,
-    logger: false,
-    retry: { baseDelay: 20, maxDelay: 200 },
-    ...options,
-  });
-  onCleanup(() => instance.close());
-  return instance;
+  return testAuth(emu, { retry: { baseDelay: 20, maxDelay: 200 }, ...options });
 }
 
 /** The emulator's default credential, as core's `tokenStoreKey` wants it. */

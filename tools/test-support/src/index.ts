@@ -1,0 +1,141 @@
+/**
+ * What every package's tests need: the emulator and auth objects that are closed after each
+ * test, a clock that moves only when told, and waits that poll on I/O turns instead of timers.
+ */
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createGoToAuth,
+  type GoToAuth,
+  type GoToAuthOptions,
+  type TimerProvider,
+} from '@goto-auth/core';
+import {
+  EMULATOR_DEFAULTS,
+  type EmulatorOptions,
+  type GoToEmulator,
+  startEmulator,
+} from '@goto-auth/emulator';
+import { afterEach } from 'vitest';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  // Every cleanup runs, even after one fails; the first failure is reported.
+  const errors: unknown[] = [];
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()?.();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+});
+
+/** Registers work to run after the current test, last registered first. */
+export function onCleanup(cleanup: () => Promise<unknown> | unknown): void {
+  cleanups.push(cleanup);
+}
+
+/** Starts an emulator on a free loopback port, closed after the test. */
+export async function emulator(options: EmulatorOptions = {}): Promise<GoToEmulator> {
+  const emu = await startEmulator(options);
+  onCleanup(() => emu.close());
+  return emu;
+}
+
+/** An auth object for the emulator's default credential, closed after the test. */
+export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
+  const instance = createGoToAuth({
+    clientId: EMULATOR_DEFAULTS.clientId,
+    clientSecret: EMULATOR_DEFAULTS.clientSecret,
+    userId: EMULATOR_DEFAULTS.userId,
+    password: EMULATOR_DEFAULTS.password,
+    baseUrl: emu.url,
+    logger: false,
+    ...options,
+  });
+  onCleanup(() => instance.close());
+  return instance;
+}
+
+/** Calls the emulator's `GET /admin/rest/v1/me` with a token; returns the HTTP status. */
+export async function me(emu: GoToEmulator, accessToken: string): Promise<number> {
+  const response = await fetch(`${emu.url}/admin/rest/v1/me`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Serves a request listener (an Express app, say) on a free loopback port, until the test ends. */
+export async function serve(listener: RequestListener): Promise<string> {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Lets pending promise callbacks and I/O run. */
+export async function settle(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Resolves once `condition` holds, polling on I/O turns (no timers). */
+export async function until(condition: () => boolean, turns = 5000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition not met');
+}
+
+/** A clock and timers that move only when a test says so; share `now` with the emulator. */
+export class ManualClock implements TimerProvider {
+  #now: number;
+  #timers = new Map<number, { at: number; callback: () => void }>();
+  #next = 1;
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.#now = start;
+  }
+
+  now = (): number => this.#now;
+
+  setTimeout(callback: () => void, ms: number): number {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), callback });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  /** Timers not yet fired. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Moves time forward, firing due timers in order (without waiting for their work). */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      let due: [number, { at: number; callback: () => void }] | undefined;
+      for (const entry of this.#timers) {
+        if (entry[1].at <= target && (due === undefined || entry[1].at < due[1].at)) due = entry;
+      }
+      if (due === undefined) break;
+      this.#timers.delete(due[0]);
+      this.#now = Math.max(this.#now, due[1].at);
+      due[1].callback();
+    }
+    this.#now = target;
+  }
+}
