@@ -1,8 +1,16 @@
 import type { GoToAuth, GoToAuthOptions } from '@goto-auth/core';
 import type { GoToEmulator } from '@goto-auth/emulator';
-import { auth as testAuth } from '@goto-auth/test-support';
+// By path, not as a dependency: test-support depends on core, and a dependency back would be
+// a cycle in the build graph.
+import { auth as testAuth } from '../../../tools/test-support/src/index.ts';
 
-export { emulator, ManualClock, me, settle, until } from '@goto-auth/test-support';
+export {
+  emulator,
+  ManualClock,
+  me,
+  settle,
+  until,
+} from '../../../tools/test-support/src/index.ts';
 
 /** An auth object for the emulator, with quick retries. */
 export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
