@@ -71,6 +71,12 @@ export interface GoToAuth {
    * @returns whether the current token was dropped
    */
   invalidate(accessToken: string): boolean;
+  /**
+   * The current token when it is fresh (what `getToken()` would resolve to at once), else
+   * `undefined`. One clock read, no I/O, no allocation: for synchronous hot paths such as
+   * middleware, which fall back to `getToken()` when it returns `undefined`.
+   */
+  cachedToken(): GoToToken | undefined;
   /** The current state, without secrets: for health checks and dashboards. No I/O. */
   status(): GoToAuthStatus;
   /**
@@ -170,6 +176,10 @@ class TokenManager implements GoToAuth {
   getToken(options?: GetTokenOptions): Promise<GoToToken> {
     if (this.#now() < this.#refreshAt) return this.#tokenPromise as Promise<GoToToken>;
     return this.#slowPath(options?.signal);
+  }
+
+  cachedToken(): GoToToken | undefined {
+    return this.#now() < this.#refreshAt ? this.#token : undefined;
   }
 
   #slowPath(signal: AbortSignal | undefined): Promise<GoToToken> {

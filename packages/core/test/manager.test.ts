@@ -83,6 +83,26 @@ describe('getToken against the emulator', () => {
   });
 });
 
+describe('cachedToken', () => {
+  it('returns the token only while getToken() would resolve at once', async () => {
+    const clock = new ManualClock();
+    const emu = await emulator({ now: clock.now });
+    const a = auth(emu, {
+      now: clock.now,
+      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+    });
+    expect(a.cachedToken()).toBeUndefined();
+    const token = await a.getToken();
+    expect(a.cachedToken()).toBe(token);
+    clock.advance(3_600_000 - 300_000); // inside the refresh margin
+    expect(a.cachedToken()).toBeUndefined();
+    const next = await a.getToken();
+    expect(a.cachedToken()).toBe(next);
+    a.invalidate(next.accessToken);
+    expect(a.cachedToken()).toBeUndefined();
+  });
+});
+
 describe('refresh timing', () => {
   it('refreshes on a timer before expiry, without a caller', async () => {
     const clock = new ManualClock();

@@ -85,6 +85,13 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
   };
 
   return (req, res, next) => {
+    // A fresh token needs no promise: the route goes on in this tick.
+    const cached = auth.cachedToken();
+    if (cached !== undefined) {
+      req.goto = cached;
+      next();
+      return;
+    }
     let controller: AbortController | undefined;
     // A getter, so the controller and the 'close' listener exist only when the token is not
     // cached: core reads `signal` on its slow path alone.
