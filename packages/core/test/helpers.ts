@@ -8,6 +8,7 @@ export {
   emulator,
   ManualClock,
   me,
+  NO_TIMERS,
   settle,
   until,
 } from '../../../tools/test-support/src/index.ts';

@@ -8,7 +8,7 @@ import {
   isGoToAuthError,
   MemoryTokenStore,
 } from '../src/index.js';
-import { auth, emulator, ManualClock, me, settle, until } from './helpers.js';
+import { auth, emulator, ManualClock, me, NO_TIMERS, settle, until } from './helpers.js';
 
 describe('getToken against the emulator', () => {
   it('makes exactly 1 grant for 1,000 concurrent callers on a cold start', async () => {
@@ -89,7 +89,7 @@ describe('cachedToken', () => {
     const emu = await emulator({ now: clock.now });
     const a = auth(emu, {
       now: clock.now,
-      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+      timers: NO_TIMERS,
     });
     expect(a.cachedToken()).toBeUndefined();
     const token = await a.getToken();
@@ -129,7 +129,7 @@ describe('refresh timing', () => {
     // A timer provider whose timers never fire: a suspended laptop.
     const a = auth(emu, {
       now: clock.now,
-      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+      timers: NO_TIMERS,
     });
     const first = await a.getToken();
     clock.advance(5 * 3_600_000);
@@ -158,7 +158,7 @@ describe('refresh token rotation and fallback', () => {
     const emu = await emulator({ now: clock.now });
     const a = auth(emu, {
       now: clock.now,
-      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+      timers: NO_TIMERS,
     });
     const first = await a.getToken();
     // Someone spends our refresh token.
@@ -188,7 +188,7 @@ describe('refresh token rotation and fallback', () => {
     const emu = await emulator({ now: clock.now });
     const a = auth(emu, {
       now: clock.now,
-      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+      timers: NO_TIMERS,
     });
     await a.getToken();
     clock.advance(31 * 24 * 3_600_000);
@@ -204,7 +204,7 @@ describe('refresh token rotation and fallback', () => {
     const a = auth(emu, {
       clientSecret: undefined,
       now: clock.now,
-      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+      timers: NO_TIMERS,
     });
     await a.getToken();
     clock.advance(3_600_000);

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGoToAuth } from '../src/index.js';
+import { NO_TIMERS } from './helpers.js';
 
 interface Seen {
   method: string | undefined;
@@ -104,7 +105,7 @@ describe('the wire format GoTo documents', () => {
       baseUrl: url,
       logger: false,
       now: () => now,
-      timers: { setTimeout: () => 0, clearTimeout: () => {} },
+      timers: NO_TIMERS,
     });
     await auth.getToken();
     now += 3_600_000;

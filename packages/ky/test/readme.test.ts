@@ -1,21 +1,18 @@
 import { createGoToAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import { stubGoToEnv } from '@goto-auth/test-support';
 import ky from 'ky';
 import { afterEach, expect, it, vi } from 'vitest';
 import { goToAuthHooks } from '../src/index.js';
 import { emulator } from './helpers.js';
 
 afterEach(() => {
-  vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
 
 it('runs the README usage against the emulator', async () => {
   const emu = await emulator();
-  vi.stubEnv('GOTO_CLIENT_ID', EMULATOR_DEFAULTS.clientId);
-  vi.stubEnv('GOTO_USER_ID', EMULATOR_DEFAULTS.userId);
-  vi.stubEnv('GOTO_PASSWORD', EMULATOR_DEFAULTS.password);
-  vi.stubEnv('GOTO_BASE_URL', emu.url);
+  stubGoToEnv(emu);
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
 
   // --- README usage (the imports are above) ---

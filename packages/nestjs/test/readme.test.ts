@@ -1,20 +1,14 @@
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import { stubGoToEnv } from '@goto-auth/test-support';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { afterEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { GoToAuthModule, GoToAuthService } from '../src/index.js';
 import { emulator, getJson } from './helpers.js';
 
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-
 it('runs the README usage against the emulator', async () => {
   const emu = await emulator();
-  vi.stubEnv('GOTO_CLIENT_ID', EMULATOR_DEFAULTS.clientId);
-  vi.stubEnv('GOTO_USER_ID', EMULATOR_DEFAULTS.userId);
-  vi.stubEnv('GOTO_PASSWORD', EMULATOR_DEFAULTS.password);
-  vi.stubEnv('GOTO_BASE_URL', emu.url);
+  stubGoToEnv(emu);
 
   // --- README usage (the imports are above) ---
   @Controller('me')

@@ -2,19 +2,17 @@ import { inspect } from 'node:util';
 import { isGoToAuthError, tokenStoreKey } from '@goto-auth/core';
 import { describe, expect, it } from 'vitest';
 import { RedisTokenStore } from '../src/index.ts';
-import { auth, credential, emulator, redisClient, redisServer } from './support/setup.ts';
+import {
+  auth,
+  credential,
+  emulator,
+  redisClient,
+  redisServer,
+  rejection,
+} from './support/setup.ts';
 
 const keyBytes = () => globalThis.crypto.getRandomValues(new Uint8Array(32));
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('encryption at rest', () => {
   it('stores neither token in clear; another store with the same key reads it; a wrong key fails clearly', async () => {

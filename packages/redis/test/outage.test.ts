@@ -6,17 +6,15 @@ import {
 } from '@goto-auth/core';
 import { describe, expect, it } from 'vitest';
 import { RedisTokenStore } from '../src/index.ts';
-import { auth, credential, emulator, redisClient, redisServer } from './support/setup.ts';
+import {
+  auth,
+  credential,
+  emulator,
+  redisClient,
+  redisServer,
+  rejection,
+} from './support/setup.ts';
 import { until } from './support/workers.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Calls getToken() until it resolves; the manager cools down between failed refreshes. */
 async function eventually(get: () => Promise<GoToToken>, timeoutMs: number): Promise<GoToToken> {

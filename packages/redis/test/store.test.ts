@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RedisTokenStore, type RedisTokenStoreClient } from '../src/index.ts';
 import { monitorCommands } from './support/monitor.ts';
 import { startRedis } from './support/redis-server.ts';
-import { onCleanup, redisClient, redisServer } from './support/setup.ts';
+import { onCleanup, redisClient, redisServer, rejection } from './support/setup.ts';
 import { until } from './support/workers.ts';
 
 const KEY = 'a'.repeat(64);
@@ -24,15 +24,6 @@ function token(issuedAt: number, name = String(issuedAt)): GoToToken {
     },
     issuedAt,
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('RedisTokenStore on a real redis-server', () => {

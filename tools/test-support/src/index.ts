@@ -16,7 +16,7 @@ import {
   type GoToEmulator,
   startEmulator,
 } from '@goto-auth/emulator';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -57,6 +57,31 @@ export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}):
   });
   onCleanup(() => instance.close());
   return instance;
+}
+
+/**
+ * Sets `GOTO_CLIENT_ID`, `GOTO_USER_ID`, `GOTO_PASSWORD` and `GOTO_BASE_URL` to the emulator's
+ * default credential for the current test, as a README's usage reads them.
+ */
+export function stubGoToEnv(emu: GoToEmulator): void {
+  vi.stubEnv('GOTO_CLIENT_ID', EMULATOR_DEFAULTS.clientId);
+  vi.stubEnv('GOTO_USER_ID', EMULATOR_DEFAULTS.userId);
+  vi.stubEnv('GOTO_PASSWORD', EMULATOR_DEFAULTS.password);
+  vi.stubEnv('GOTO_BASE_URL', emu.url);
+  onCleanup(() => vi.unstubAllEnvs());
+}
+
+/** Timers that never fire: the refresh timer of a suspended laptop, or a test that moves time itself. */
+export const NO_TIMERS: TimerProvider = { setTimeout: () => 0, clearTimeout: () => {} };
+
+/** The error `promise` rejects with; fails when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
 }
 
 /** Calls the emulator's `GET /admin/rest/v1/me` with a token; returns the HTTP status. */

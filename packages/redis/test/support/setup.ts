@@ -10,7 +10,7 @@ import {
   startRedisCluster,
 } from './redis-server.ts';
 
-export { emulator, onCleanup } from '@goto-auth/test-support';
+export { emulator, onCleanup, rejection } from '@goto-auth/test-support';
 
 export async function redisServer(): Promise<RedisServer> {
   const server = await startRedis();
