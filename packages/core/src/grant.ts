@@ -187,7 +187,10 @@ export async function requestToken(
         headers.set('accept', 'application/json');
         headers.set('content-type', 'application/x-www-form-urlencoded');
         headers.set('user-agent', USER_AGENT);
-        response = await options.fetch(input, {
+        // Called unbound: workerd's fetch throws "Illegal invocation" when called as a method
+        // of another object.
+        const send = options.fetch;
+        response = await send(input, {
           ...(init as RequestInit),
           headers,
           signal: controller.signal,

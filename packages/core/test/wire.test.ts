@@ -121,3 +121,28 @@ describe('the wire format GoTo documents', () => {
     });
   });
 });
+
+describe('runtimes that check `this`', () => {
+  it('calls fetch unbound, as workerd requires', async () => {
+    const { url } = await recorder();
+    // workerd's fetch throws "Illegal invocation" when called as a method of another object.
+    const strictFetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      if (this !== undefined && this !== globalThis) {
+        return Promise.reject(new TypeError('Illegal invocation'));
+      }
+      return fetch(input, init);
+    } as typeof fetch;
+    const auth = createGoToAuth({
+      clientId: 'consumer-key',
+      userId: 'user@example.com',
+      password: 'secret',
+      baseUrl: url,
+      fetch: strictFetch,
+      retry: false,
+      logger: false,
+    });
+    const token = await auth.getToken();
+    await auth.close();
+    expect(token.organizerKey).toBe('8439885694023999999');
+  });
+});
