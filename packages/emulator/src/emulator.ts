@@ -25,6 +25,8 @@ import type {
 
 const LEGACY_PATH = '/oauth/access_token';
 const V2_PATH = '/oauth/v2/token';
+/** GoTo's current token endpoint (on authentication.logmeininc.com): Basic client auth, as v2. */
+const AUTH_PATH = '/oauth/token';
 const ME_PATH = '/admin/rest/v1/me';
 const TOKEN_BODY_LIMIT = 64 * 1024;
 /** Oversized bodies are drained (so the client reads the 413) up to this, then cut off. */
@@ -292,7 +294,8 @@ class Emulator implements GoToEmulator {
     switch (ex.path) {
       case LEGACY_PATH:
       case V2_PATH:
-        return this.#token(req, res, ex, ex.path === V2_PATH);
+      case AUTH_PATH:
+        return this.#token(req, res, ex, ex.path !== LEGACY_PATH);
       case ME_PATH:
         return this.#me(req, res, ex);
       default: {
