@@ -247,7 +247,10 @@ async function until(condition: () => boolean, what: string, limit = 10_000): Pr
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const seconds = (ms: number) => (ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+const seconds = (ms: number) => {
+  if (ms === 3_600_000) return 'an hour';
+  return ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+};
 
 /**
  * The refresh moments of `lifetimeMs` tokens over `durationMs` when a refresh is due at ¾ of
@@ -316,7 +319,7 @@ async function retiredRefresh(): Promise<ScenarioRun> {
           expected: { equals: 1 },
         },
       ],
-      reported: [],
+      reported: [`${grants} lifetimes begin in ${seconds(durationMs)}`],
     };
   });
 }
