@@ -980,10 +980,14 @@ function listenOn(server: Server, port: number, host: string): Promise<number> {
 }
 
 /**
- * Starts a GoTo Direct Login emulator: `POST /oauth/access_token` (legacy),
- * `POST /oauth/v2/token` (password and refresh grants, HTTP Basic client auth) and
- * `GET /admin/rest/v1/me`, with GoToAssist Corporate revocation, refresh-token rotation,
- * expiry on an injectable clock and fault injection.
+ * Starts a GoTo emulator. The API host's paths: Direct Login `POST /oauth/access_token`,
+ * `POST /oauth/v2/token` (password and refresh grants, HTTP Basic client auth),
+ * `GET /admin/rest/v1/me` and `GET /identity/v1/Users/me`. The authentication host's paths
+ * (`authentication.logmeininc.com`, the same server unless `authenticationHost` is set):
+ * `POST /oauth/token` (`password`, `refresh_token`, `authorization_code`,
+ * `personal_access_token`) and the `GET /oauth/authorize` consent page. With GoToAssist
+ * Corporate revocation, refresh-token rotation switches, expiry on an injectable clock, GoTo's
+ * rate limit and fault injection.
  *
  * @example
  * ```ts
@@ -994,6 +998,12 @@ function listenOn(server: Server, port: number, host: string): Promise<number> {
  *   body: new URLSearchParams({ grant_type: 'password', user_id: 'agent@example.com',
  *     password: 'emulator-password', client_id: 'goto-emulator-client' }),
  * });
+ *
+ * // Sign in with GoTo, approved at once (`auto=approve`), then the code exchange:
+ * const redirect = await fetch(`${emulator.authUrl}/oauth/authorize?` + new URLSearchParams({
+ *   client_id: 'goto-emulator-client', response_type: 'code', state: 's1',
+ *   redirect_uri: 'http://127.0.0.1:3000/callback', auto: 'approve' }), { redirect: 'manual' });
+ * const code = new URL(redirect.headers.get('location') ?? '').searchParams.get('code');
  * await emulator.close();
  * ```
  */
