@@ -405,9 +405,13 @@ class Emulator implements GoToEmulator {
     if (repeated) {
       return this.#tokenError(res, ex, 400, 'invalid_request', `Repeated parameter: ${repeated}`);
     }
-    if (endpoint === 'v2') return this.#v2Token(req, res, ex, params);
-    if (endpoint === 'oauth') return this.#oauthToken(req, res, ex, params);
-    return this.#legacyToken(res, ex, params);
+    if (endpoint === 'legacy') return this.#legacyToken(res, ex, params);
+    const client = this.#authenticate(req, ex);
+    if (typeof client === 'string') {
+      return this.#tokenError(res, ex, 401, 'invalid_client', client, WWW_AUTHENTICATE);
+    }
+    if (endpoint === 'v2') return this.#v2Token(res, ex, client, params);
+    return this.#oauthToken(res, ex, client, params);
   }
 
   #legacyToken(res: ServerResponse, ex: Exchange, params: URLSearchParams): number {
@@ -430,38 +434,23 @@ class Emulator implements GoToEmulator {
   }
 
   #v2Token(
-    req: IncomingMessage,
     res: ServerResponse,
     ex: Exchange,
+    client: ClientRecord,
     params: URLSearchParams,
   ): number {
-    const client = this.#authenticate(req, ex);
-    if (typeof client === 'string') {
-      return this.#tokenError(res, ex, 401, 'invalid_client', client, WWW_AUTHENTICATE);
-    }
     if (!ex.grantType) return this.#missing(res, ex, ['grant_type']);
     if (ex.grantType === 'password') {
-      const missing = ['username', 'password'].filter((name) => !params.get(name));
-      if (missing.length > 0) return this.#missing(res, ex, missing);
-      const user = this.#passwordGrant(ex, params.get('username'), params.get('password'));
-      if (!user) return this.#invalidCredentials(res, ex);
-      this.counters.passwordGrants++;
+      const user = this.#usernamePassword(res, ex, params);
+      if (typeof user === 'number') return user;
       this.counters.v2PasswordGrants++;
       return this.#tokenSuccess(res, ex, user, this.#issueDirect(client, user));
     }
     if (ex.grantType === 'refresh_token') {
-      const refreshToken = params.get('refresh_token');
-      if (!refreshToken) return this.#missing(res, ex, ['refresh_token']);
-      const record = this.#tokens.refresh(refreshToken, client.clientId);
-      const user = record && this.#users.get(record.userId);
-      if (!user) {
-        const description = 'Refresh token is invalid, expired, used or issued to another client';
-        return this.#tokenError(res, ex, 400, 'invalid_grant', description);
-      }
-      ex.userId = user.userId;
-      if (!this.#refreshReuse) this.#tokens.consumeRefresh(refreshToken);
-      this.counters.refreshGrants++;
-      return this.#tokenSuccess(res, ex, user, this.#issueDirect(client, user));
+      const found = this.#refreshOwner(res, ex, client, params);
+      if (typeof found === 'number') return found;
+      if (!this.#refreshReuse) this.#tokens.consumeRefresh(found.refreshToken);
+      return this.#tokenSuccess(res, ex, found.user, this.#issueDirect(client, found.user));
     }
     return this.#unsupportedGrant(res, ex);
   }
@@ -471,26 +460,53 @@ class Emulator implements GoToEmulator {
     return this.#tokens.issue(client, user.userId, { scope: client.scopes.join(' ') });
   }
 
-  /** `POST /oauth/token` (the authentication host): every grant but Direct Login. */
-  #oauthToken(
-    req: IncomingMessage,
+  /** The v2 password grant's user (counted), or the status of the error sent. */
+  #usernamePassword(
     res: ServerResponse,
     ex: Exchange,
     params: URLSearchParams,
-  ): number {
-    const client = this.#authenticate(req, ex);
-    if (typeof client === 'string') {
-      return this.#tokenError(res, ex, 401, 'invalid_client', client, WWW_AUTHENTICATE);
+  ): UserRecord | number {
+    const missing = ['username', 'password'].filter((name) => !params.get(name));
+    if (missing.length > 0) return this.#missing(res, ex, missing);
+    const user = this.#passwordGrant(ex, params.get('username'), params.get('password'));
+    if (!user) return this.#invalidCredentials(res, ex);
+    this.counters.passwordGrants++;
+    return user;
+  }
+
+  /** A refresh grant's live refresh token and its owner (counted), or the error status. */
+  #refreshOwner(
+    res: ServerResponse,
+    ex: Exchange,
+    client: ClientRecord,
+    params: URLSearchParams,
+  ): { refreshToken: string; record: TokenRecord; user: UserRecord } | number {
+    const refreshToken = params.get('refresh_token');
+    if (!refreshToken) return this.#missing(res, ex, ['refresh_token']);
+    const record = this.#tokens.refresh(refreshToken, client.clientId);
+    const user = record && this.#users.get(record.userId);
+    if (!record || !user) {
+      const description = 'Refresh token is invalid, expired, used or issued to another client';
+      return this.#tokenError(res, ex, 400, 'invalid_grant', description);
     }
+    ex.userId = user.userId;
+    this.counters.refreshGrants++;
+    return { refreshToken, record, user };
+  }
+
+  /** `POST /oauth/token` (the authentication host): every grant but Direct Login. */
+  #oauthToken(
+    res: ServerResponse,
+    ex: Exchange,
+    client: ClientRecord,
+    params: URLSearchParams,
+  ): number {
     switch (ex.grantType) {
       case undefined:
         return this.#missing(res, ex, ['grant_type']);
       case 'password': {
-        const missing = ['username', 'password'].filter((name) => !params.get(name));
-        if (missing.length > 0) return this.#missing(res, ex, missing);
-        const user = this.#passwordGrant(ex, params.get('username'), params.get('password'));
-        if (!user) return this.#invalidCredentials(res, ex);
-        this.counters.passwordGrants++;
+        const user = this.#usernamePassword(res, ex, params);
+        if (typeof user === 'number') return user;
         this.counters.oauthTokenPasswordGrants++;
         const grant = this.#issueDirect(client, user);
         return this.#oauthSuccess(res, ex, user, grant, client.scopes.join(' '));
@@ -499,21 +515,8 @@ class Emulator implements GoToEmulator {
         return this.#oauthRefresh(res, ex, client, params);
       case 'authorization_code':
         return this.#codeGrant(res, ex, client, params);
-      case 'personal_access_token': {
-        const pat = params.get('pat');
-        if (!pat) return this.#missing(res, ex, ['pat']);
-        const userId = this.#pats.get(pat);
-        const user = userId === undefined ? undefined : this.#users.get(userId);
-        if (!user) {
-          const description = 'Personal access token is invalid';
-          return this.#tokenError(res, ex, 400, 'invalid_grant', description);
-        }
-        ex.userId = user.userId;
-        this.counters.personalAccessTokenGrants++;
-        const scope = client.scopes.join(' ');
-        const grant = this.#tokens.issue(client, user.userId, { scope, revocation: 'user' });
-        return this.#oauthSuccess(res, ex, user, grant, scope);
-      }
+      case 'personal_access_token':
+        return this.#patGrant(res, ex, client, params);
       default:
         return this.#unsupportedGrant(res, ex);
     }
@@ -530,16 +533,9 @@ class Emulator implements GoToEmulator {
     client: ClientRecord,
     params: URLSearchParams,
   ): number {
-    const refreshToken = params.get('refresh_token');
-    if (!refreshToken) return this.#missing(res, ex, ['refresh_token']);
-    const record = this.#tokens.refresh(refreshToken, client.clientId);
-    const user = record && this.#users.get(record.userId);
-    if (!record || !user) {
-      const description = 'Refresh token is invalid, expired, used or issued to another client';
-      return this.#tokenError(res, ex, 400, 'invalid_grant', description);
-    }
-    ex.userId = user.userId;
-    this.counters.refreshGrants++;
+    const found = this.#refreshOwner(res, ex, client, params);
+    if (typeof found === 'number') return found;
+    const { refreshToken, record, user } = found;
     const issue = { scope: record.scope, revocation: record.revocation };
     if (this.#rotateRefresh) {
       this.#tokens.consumeRefresh(refreshToken);
@@ -548,6 +544,26 @@ class Emulator implements GoToEmulator {
     }
     const accessToken = this.#tokens.issueAccess(client, user.userId, issue);
     return this.#oauthSuccess(res, ex, user, { accessToken }, record.scope);
+  }
+
+  #patGrant(
+    res: ServerResponse,
+    ex: Exchange,
+    client: ClientRecord,
+    params: URLSearchParams,
+  ): number {
+    const pat = params.get('pat');
+    if (!pat) return this.#missing(res, ex, ['pat']);
+    const userId = this.#pats.get(pat);
+    const user = userId === undefined ? undefined : this.#users.get(userId);
+    if (!user) {
+      return this.#tokenError(res, ex, 400, 'invalid_grant', 'Personal access token is invalid');
+    }
+    ex.userId = user.userId;
+    this.counters.personalAccessTokenGrants++;
+    const scope = client.scopes.join(' ');
+    const grant = this.#tokens.issue(client, user.userId, { scope, revocation: 'user' });
+    return this.#oauthSuccess(res, ex, user, grant, scope);
   }
 
   /** RFC 6749 4.1.3: single-use code, issued to this client, the same `redirect_uri`. */
@@ -626,16 +642,8 @@ class Emulator implements GoToEmulator {
   async #authorize(req: IncomingMessage, res: ServerResponse, ex: Exchange): Promise<number> {
     if (ex.method === 'POST') return this.#consentAnswer(req, res, ex);
     if (ex.method !== 'GET') {
-      return this.#page(
-        res,
-        ex,
-        405,
-        errorPage('Use GET (or the consent form).'),
-        'invalid_request',
-        {
-          Allow: 'GET, POST',
-        },
-      );
+      const html = errorPage('Use GET (or the consent form).');
+      return this.#page(res, ex, 405, html, 'invalid_request', { Allow: 'GET, POST' });
     }
     const query = new URL(req.url ?? '/', 'http://emulator').searchParams;
     const param = (name: string): string | undefined => query.get(name) ?? undefined;
@@ -680,13 +688,8 @@ class Emulator implements GoToEmulator {
     }
     if (auto === 'deny') return this.#deny(res, ex, request);
     if (auto !== undefined) {
-      return this.#page(
-        res,
-        ex,
-        400,
-        errorPage('auto must be approve or deny.'),
-        'invalid_request',
-      );
+      const html = errorPage('auto must be approve or deny.');
+      return this.#page(res, ex, 400, html, 'invalid_request');
     }
     const consent = this.#authorizations.openConsent(request);
     const html = consentPage(

@@ -1,15 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   EMULATOR_DEFAULT_SCOPES,
   EMULATOR_DEFAULTS,
   type EmulatorOptions,
   type GoToEmulator,
-  startEmulator,
 } from '../src/index.js';
 import {
   approvedCode,
   authorize,
   basic,
+  closedAfterEach,
   exchangeCode,
   FORM,
   identity,
@@ -29,19 +29,15 @@ const REQUEST = {
   state: 'xyz',
 };
 
+const start = closedAfterEach();
 let emulator: GoToEmulator;
 
 async function restart(options: EmulatorOptions): Promise<void> {
-  await emulator.close();
-  emulator = await startEmulator(options);
+  emulator = await start(options);
 }
 
 beforeEach(async () => {
-  emulator = await startEmulator();
-});
-
-afterEach(async () => {
-  await emulator.close();
+  emulator = await start();
 });
 
 async function expectInvalidGrant(res: Response): Promise<void> {

@@ -1,5 +1,23 @@
-import { expect } from 'vitest';
-import { EMULATOR_DEFAULTS, type GoToEmulator } from '../src/index.js';
+import { afterEach, expect } from 'vitest';
+import {
+  EMULATOR_DEFAULTS,
+  type EmulatorOptions,
+  type GoToEmulator,
+  startEmulator,
+} from '../src/index.js';
+
+/** A `startEmulator` whose emulators are all closed after each test of the file. */
+export function closedAfterEach(): (options?: EmulatorOptions) => Promise<GoToEmulator> {
+  const started: GoToEmulator[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((emulator) => emulator.close()));
+  });
+  return async (options) => {
+    const emulator = await startEmulator(options);
+    started.push(emulator);
+    return emulator;
+  };
+}
 
 export const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 

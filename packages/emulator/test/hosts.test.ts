@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EMULATOR_DEFAULTS,
-  type EmulatorOptions,
-  type GoToEmulator,
-  startEmulator,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { EMULATOR_DEFAULTS } from '../src/index.js';
 import {
   approvedCode,
+  closedAfterEach,
   exchangeCode,
   identity,
   json,
@@ -16,17 +12,7 @@ import {
   tokens,
 } from './helpers.js';
 
-const started: GoToEmulator[] = [];
-
-async function start(options: EmulatorOptions = {}): Promise<GoToEmulator> {
-  const emulator = await startEmulator(options);
-  started.push(emulator);
-  return emulator;
-}
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((emulator) => emulator.close()));
-});
+const start = closedAfterEach();
 
 const ANN = {
   userId: 'ann',

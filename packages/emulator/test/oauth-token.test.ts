@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   EMULATOR_DEFAULT_SCOPES,
   EMULATOR_DEFAULTS,
@@ -9,6 +9,7 @@ import {
 import {
   approvedCode,
   basic,
+  closedAfterEach,
   exchangeCode,
   identity,
   json,
@@ -20,6 +21,15 @@ import {
 } from './helpers.js';
 
 const DAY = 24 * 60 * 60 * 1000;
+/** Key order of an `/oauth/token` answer that issues a refresh token. */
+const ISSUED_KEYS = [
+  'access_token',
+  'token_type',
+  'refresh_token',
+  'expires_in',
+  'scope',
+  'principal',
+];
 const DEFAULT_SCOPE = EMULATOR_DEFAULT_SCOPES.join(' ');
 const PASSWORD = {
   grant_type: 'password',
@@ -29,19 +39,15 @@ const PASSWORD = {
 const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
 const BOB = { userId: 'bob@example.com', password: 'pw-bob', personalAccessTokens: ['pat-bob'] };
 
+const start = closedAfterEach();
 let emulator: GoToEmulator;
 
 async function restart(options: EmulatorOptions): Promise<void> {
-  await emulator.close();
-  emulator = await startEmulator(options);
+  emulator = await start(options);
 }
 
 beforeEach(async () => {
-  emulator = await startEmulator();
-});
-
-afterEach(async () => {
-  await emulator.close();
+  emulator = await start();
 });
 
 function refresh(refreshToken: string, authorization?: string): Promise<Response> {
@@ -63,14 +69,7 @@ describe('POST /oauth/token, password grant (v2)', () => {
     const res = await oauthToken(emulator, PASSWORD);
     expect(res.status).toBe(200);
     const body = await json(res);
-    expect(Object.keys(body)).toEqual([
-      'access_token',
-      'token_type',
-      'refresh_token',
-      'expires_in',
-      'scope',
-      'principal',
-    ]);
+    expect(Object.keys(body)).toEqual(ISSUED_KEYS);
     expect(body).toEqual({
       access_token: expect.stringMatching(/^[A-Za-z0-9_-]{27}$/),
       token_type: 'Bearer',
@@ -144,14 +143,7 @@ describe('POST /oauth/token, refresh grant', () => {
     await restart({ rotateRefreshTokens: true });
     const first = await tokens(legacyGrant(emulator));
     const second = await json(refresh(first.refresh_token));
-    expect(Object.keys(second)).toEqual([
-      'access_token',
-      'token_type',
-      'refresh_token',
-      'expires_in',
-      'scope',
-      'principal',
-    ]);
+    expect(Object.keys(second)).toEqual(ISSUED_KEYS);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     await expectError(await refresh(first.refresh_token), 400, 'invalid_grant');
     expect((await refresh(second.refresh_token as string)).status).toBe(200);

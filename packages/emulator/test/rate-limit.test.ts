@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type EmulatorOptions, type GoToEmulator, startEmulator } from '../src/index.js';
-import { legacyGrant, me, tokens } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../src/index.js';
+import { closedAfterEach, legacyGrant, me, tokens } from './helpers.js';
 
-const started: GoToEmulator[] = [];
-
-async function start(options: EmulatorOptions = {}): Promise<GoToEmulator> {
-  const emulator = await startEmulator(options);
-  started.push(emulator);
-  return emulator;
-}
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((emulator) => emulator.close()));
-});
+const start = closedAfterEach();
 
 describe('rateLimit (GoTo: 10 requests a second per API)', () => {
   it('answers the 11th request within a second 429 with Retry-After, per API', async () => {
