@@ -47,6 +47,7 @@ import type {
 
 const LEGACY_PATH = '/oauth/access_token';
 const V2_PATH = '/oauth/v2/token';
+/** GoTo's current token endpoint (on authentication.logmeininc.com): Basic client auth. */
 const TOKEN_PATH = '/oauth/token';
 const AUTHORIZE_PATH = '/oauth/authorize';
 const ME_PATH = '/admin/rest/v1/me';
