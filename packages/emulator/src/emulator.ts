@@ -508,9 +508,11 @@ class Emulator implements GoToEmulator {
       case 'password': {
         const user = this.#usernamePassword(res, ex, params);
         if (typeof user === 'number') return user;
+        this.counters.v2PasswordGrants++;
         this.counters.oauthTokenPasswordGrants++;
         const grant = this.#issueDirect(client, user);
-        return this.#oauthSuccess(res, ex, user, grant, client.scopes.join(' '));
+        const scope = client.scopes.join(' ');
+        return this.#oauthSuccess(res, ex, user, grant, scope, profileFields(user));
       }
       case 'refresh_token':
         return this.#oauthRefresh(res, ex, client, params);
@@ -610,7 +612,8 @@ class Emulator implements GoToEmulator {
 
   /**
    * The shape GoTo documents for `/oauth/token`: a number `expires_in`, `scope` and
-   * `principal`; `token_type` and `refresh_token` only when a refresh token is issued.
+   * `principal`; `token_type` and `refresh_token` only when a refresh token is issued; then
+   * `extra` (the password grant adds Direct Login's user fields, as `/oauth/v2/token` did).
    */
   #oauthSuccess(
     res: ServerResponse,
@@ -618,6 +621,7 @@ class Emulator implements GoToEmulator {
     user: UserRecord,
     grant: { accessToken: string; refreshToken?: string },
     scope: string,
+    extra: Record<string, string> = {},
   ): number {
     const expiresIn = this.#accessTtlSeconds;
     const principal = principalOf(user);
@@ -631,6 +635,7 @@ class Emulator implements GoToEmulator {
             expires_in: expiresIn,
             scope,
             principal,
+            ...extra,
           };
     return this.#send(res, ex, 200, body, NO_STORE);
   }
@@ -892,14 +897,7 @@ class Emulator implements GoToEmulator {
       access_token: grant.accessToken,
       expires_in: String(this.#accessTtlSeconds),
       refresh_token: grant.refreshToken,
-      organizer_key: user.organizerKey,
-      account_key: user.accountKey,
-      account_type: user.accountType,
-      firstName: user.firstName,
-      lastName: user.lastName,
-      email: user.email,
-      platform: 'GLOBAL',
-      version: '2',
+      ...profileFields(user),
     };
     return this.#send(res, ex, 200, body, NO_STORE);
   }
@@ -965,6 +963,20 @@ class Emulator implements GoToEmulator {
       this.#logger(`${entry.method} ${entry.path} ${status}${extras} ${ms}ms`);
     }
   }
+}
+
+/** Direct Login's user fields, in the documented order, blanks as "". */
+function profileFields(user: UserRecord): Record<string, string> {
+  return {
+    organizer_key: user.organizerKey,
+    account_key: user.accountKey,
+    account_type: user.accountType,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    email: user.email,
+    platform: 'GLOBAL',
+    version: '2',
+  };
 }
 
 /** SCIM 1.x error body. */

@@ -208,9 +208,9 @@ export interface EmulatorCounters {
   passwordGrants: number;
   /** Successful password grants on `/oauth/access_token`. */
   legacyPasswordGrants: number;
-  /** Successful password grants on `/oauth/v2/token`. */
+  /** Successful v2 password grants (`username`, Basic), `/oauth/v2/token` and `/oauth/token`. */
   v2PasswordGrants: number;
-  /** Successful password grants on `/oauth/token`. */
+  /** Successful v2 password grants on `/oauth/token` alone. */
   oauthTokenPasswordGrants: number;
   /** Successful refresh grants, `/oauth/v2/token` and `/oauth/token`. */
   refreshGrants: number;

@@ -30,6 +30,16 @@ const ISSUED_KEYS = [
   'scope',
   'principal',
 ];
+const PROFILE_KEYS = [
+  'organizer_key',
+  'account_key',
+  'account_type',
+  'firstName',
+  'lastName',
+  'email',
+  'platform',
+  'version',
+];
 const DEFAULT_SCOPE = EMULATOR_DEFAULT_SCOPES.join(' ');
 const PASSWORD = {
   grant_type: 'password',
@@ -65,11 +75,11 @@ async function expectError(res: Response, status: number, error: string): Promis
 }
 
 describe('POST /oauth/token, password grant (v2)', () => {
-  it("answers the authentication host's shape: number expires_in, scope, principal", async () => {
+  it("answers the authentication host's shape plus Direct Login's user fields", async () => {
     const res = await oauthToken(emulator, PASSWORD);
     expect(res.status).toBe(200);
     const body = await json(res);
-    expect(Object.keys(body)).toEqual(ISSUED_KEYS);
+    expect(Object.keys(body)).toEqual([...ISSUED_KEYS, ...PROFILE_KEYS]);
     expect(body).toEqual({
       access_token: expect.stringMatching(/^[A-Za-z0-9_-]{27}$/),
       token_type: 'Bearer',
@@ -77,11 +87,19 @@ describe('POST /oauth/token, password grant (v2)', () => {
       expires_in: 3600,
       scope: DEFAULT_SCOPE,
       principal: EMULATOR_DEFAULTS.userId,
+      organizer_key: EMULATOR_DEFAULTS.organizerKey,
+      account_key: EMULATOR_DEFAULTS.accountKey,
+      account_type: '',
+      firstName: EMULATOR_DEFAULTS.firstName,
+      lastName: EMULATOR_DEFAULTS.lastName,
+      email: '',
+      platform: 'GLOBAL',
+      version: '2',
     });
     expect(emulator.counters).toMatchObject({
       passwordGrants: 1,
+      v2PasswordGrants: 1,
       oauthTokenPasswordGrants: 1,
-      v2PasswordGrants: 0,
       legacyPasswordGrants: 0,
     });
     expect((await me(emulator, body.access_token as string)).status).toBe(200);
