@@ -52,6 +52,16 @@ const TOKEN_PATH = '/oauth/token';
 const AUTHORIZE_PATH = '/oauth/authorize';
 const ME_PATH = '/admin/rest/v1/me';
 const IDENTITY_PATH = '/identity/v1/Users/me';
+/** The parameters of `GET /oauth/authorize`, each allowed once. */
+const AUTHORIZE_PARAMS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'state',
+  'scope',
+  'login_hint',
+  'auto',
+];
 /** Served by the authentication host (`authentication.logmeininc.com`); the rest by the API host. */
 const AUTHENTICATION_PATHS = new Set([TOKEN_PATH, AUTHORIZE_PATH]);
 const DAY_SECONDS = 24 * 60 * 60;
@@ -653,6 +663,12 @@ class Emulator implements GoToEmulator {
     }
     const query = new URL(req.url ?? '/', 'http://emulator').searchParams;
     const param = (name: string): string | undefined => query.get(name) ?? undefined;
+    // RFC 6749 3.1: no parameter more than once; where the answer would go must be unambiguous.
+    const repeated = AUTHORIZE_PARAMS.find((name) => query.getAll(name).length > 1);
+    if (repeated === 'client_id' || repeated === 'redirect_uri') {
+      const html = errorPage(`Repeated parameter: ${repeated}.`);
+      return this.#page(res, ex, 400, html, 'invalid_request');
+    }
     const clientId = param('client_id');
     ex.clientId = clientId;
     const client = clientId === undefined ? undefined : this.#clients.get(clientId);
@@ -675,6 +691,7 @@ class Emulator implements GoToEmulator {
       const location = redirectTo(request, { error, error_description: description });
       return this.#redirect(res, ex, location);
     };
+    if (repeated) return fail('invalid_request', `Repeated parameter: ${repeated}`);
     const responseType = param('response_type');
     if (responseType !== 'code') {
       return responseType === undefined

@@ -289,6 +289,18 @@ describe('GET /oauth/authorize: an error page, never a redirect', () => {
     expect(repeated.status).toBe(200);
   });
 
+  it('for a repeated client_id or redirect_uri; other repeats are redirected', async () => {
+    const base = `${emulator.authUrl}/oauth/authorize?${new URLSearchParams(REQUEST)}`;
+    for (const extra of ['client_id=other', `redirect_uri=${encodeURIComponent(REDIRECT_URI)}`]) {
+      const res = await fetch(`${base}&${extra}&auto=approve`, { redirect: 'manual' });
+      await expectErrorPage(res, /Repeated parameter/);
+    }
+    const state = await fetch(`${base}&state=again&auto=approve`, { redirect: 'manual' });
+    const params = redirectParams(state);
+    expect(params.get('error')).toBe('invalid_request');
+    expect(params.has('code')).toBe(false);
+  });
+
   it('for an unknown auto value, and 405 for other methods', async () => {
     await expectErrorPage(await authorize(emulator, { ...REQUEST, auto: 'yes' }), /auto must be/);
     const put = await fetch(`${emulator.url}/oauth/authorize`, { method: 'PUT' });

@@ -31,7 +31,7 @@ describe('types', () => {
     expectTypeOf<GoToEmulator['setRateLimit']>().toEqualTypeOf<
       (rateLimit: boolean | EmulatorRateLimit) => void
     >();
-    expectTypeOf<EmulatorCounters['authorizationCodeGrants']>().toEqualTypeOf<string>();
+    expectTypeOf<EmulatorCounters['authorizationCodeGrants']>().toEqualTypeOf<number>();
     expectTypeOf<EmulatorRequestLogEntry['host']>().toEqualTypeOf<
       'api' | 'authentication' | undefined
     >();
