@@ -404,9 +404,12 @@ class TokenManager implements GoToAuth {
 
   /** Takes the store's lock, or waits for the token of the process that holds it. */
   async #acquire(flight: Flight, key: string): Promise<Held> {
-    const { store, lockTtl, lockPollInterval } = this.#o;
+    const { store, lockTtl, lockPollInterval, timeout } = this.#o;
     const started = this.#now();
-    const deadline = started + 2 * lockTtl;
+    // A holder may renew its lock through two requests of up to `timeout` each; one that dies
+    // leaves a lock that lasts `lockTtl` at most. Wait for the worst of both, with room to spare.
+    const patience = 2 * (lockTtl + timeout);
+    const deadline = started + patience;
     const ended = (outcome: 'acquired' | 'delivered' | 'timeout' | 'unavailable') =>
       this.#emit({ type: 'lock', outcome, waitMs: this.#now() - started });
     for (;;) {
@@ -432,7 +435,7 @@ class TokenManager implements GoToAuth {
         ended('timeout');
         throw new GoToAuthError(
           'TIMEOUT',
-          `Waited ${2 * lockTtl} ms for another process to finish refreshing the token.`,
+          `Waited ${patience} ms for another process to finish refreshing the token.`,
         );
       }
       // Another process is refreshing: wait for its token rather than mint our own.
@@ -522,12 +525,16 @@ class TokenManager implements GoToAuth {
     return undefined;
   }
 
-  /** Renews the lock before a request, when the store can; `false` when it was lost. */
+  /**
+   * Renews the lock before a request, when the store can, for at least as long as the request
+   * may take; `false` when the lock was lost.
+   */
   async #extend(held: TokenStoreLock): Promise<boolean> {
     if (held.extend === undefined) return true;
+    const { lockTtl, timeout } = this.#o;
     let owned: boolean;
     try {
-      owned = await held.extend(this.#o.lockTtl);
+      owned = await held.extend(Math.max(lockTtl, timeout + 1_000));
     } catch (error) {
       this.#checkOpen();
       this.#storeFailed('extend', error);

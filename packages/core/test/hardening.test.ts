@@ -311,6 +311,7 @@ describe('a slow GoTo under the lock', () => {
   it.each([
     ['the default lockTtl', {}],
     ['a short lockTtl, renewed before each request', { lockTtl: 12_000 }],
+    ['a lockTtl shorter than one request, renewed', { lockTtl: 5_000 }],
   ] as const)('two processes make one grant per lifetime with %s', async (_name, extra) => {
     const clock = new ManualClock();
     const emu = await emulator({ now: clock.now });
@@ -328,6 +329,8 @@ describe('a slow GoTo under the lock', () => {
     };
     const a = auth(emu, options);
     const b = auth(emu, options);
+    const failed: string[] = [];
+    for (const x of [a, b]) x.on('refresh-failed', (e) => failed.push(e.code));
     const first = a.getToken();
     await until(() => clock.pending > 0);
     clock.advance(9_000);
@@ -344,6 +347,8 @@ describe('a slow GoTo under the lock', () => {
     const [ta, tb] = await done;
     expect(ta.accessToken).toBe(tb.accessToken);
     expect(emu.counters.passwordGrants).toBe(2);
+    // The waiter waited for the holder's renewed lock instead of timing out.
+    expect(failed.filter((code) => code !== 'REFRESH_TOKEN_REJECTED')).toEqual([]);
     expect(await me(emu, ta.accessToken)).toBe(200);
   });
 });
