@@ -1,0 +1,13 @@
+export type {
+  GoToAuthInstrumentationOptions,
+  GrantType,
+  LockEvent,
+  TokenRequestEvent,
+} from './instrument.js';
+export {
+  INSTRUMENTATION_NAME,
+  INSTRUMENTATION_VERSION,
+  instrumentGoToAuth,
+  METRICS,
+  SPAN_NAME,
+} from './instrument.js';
