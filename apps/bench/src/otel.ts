@@ -23,7 +23,7 @@ const BATCH = 1000;
 type Candidate = 'off' | 'on';
 
 /**
- * Figure 10: cached `getToken()` with `@goto-auth/otel` installed (the real SDK's meter and
+ * Figure 11: cached `getToken()` with `@goto-auth/otel` installed (the real SDK's meter and
  * tracer providers behind it) against the same without it.
  */
 export async function otelFigure(config: HotPathConfig): Promise<Section> {
@@ -76,7 +76,7 @@ export async function otelFigure(config: HotPathConfig): Promise<Section> {
   // Per-round ratios (the two ran back to back), then their median: resists the machine's drift.
   const ratio = median(perCall.off.map((off, round) => off / (perCall.on[round] as number)));
   return {
-    id: 10,
+    id: 11,
     title: 'Metrics on: getToken() with @goto-auth/otel installed',
     how:
       `As figure 1: mitata \`measure\`, one sample = ${BATCH} awaited calls, p50; ` +

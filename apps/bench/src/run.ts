@@ -108,7 +108,7 @@ async function main(): Promise<number> {
       },
     ],
     [9, 'reliability', () => reliability({ moments: profile.moments })],
-    [10, 'metrics on', () => otelFigure(profile.hot)],
+    [11, 'metrics on', () => otelFigure(profile.hot)],
   ];
   try {
     for (const [id, name, run] of figures) {

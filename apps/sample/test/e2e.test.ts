@@ -94,6 +94,9 @@ describe('pnpm start (embedded emulator)', () => {
       expect(text).toMatch(
         /^goto_auth_tokens_total\{[^}]*goto_auth_token_source="password"[^}]*\} 1$/m,
       );
+      expect(text).toMatch(
+        /^goto_auth_grants_total\{[^}]*goto_auth_grant_type="password"[^}]*goto_auth_outcome="success"[^}]*\} 1$/m,
+      );
       const left = Number(/^goto_auth_token_time_left(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
       expect(left).toBeGreaterThan(100);
       expect(left).toBeLessThanOrEqual(120);

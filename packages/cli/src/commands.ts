@@ -207,8 +207,8 @@ export async function statusCommand(
     let opened: OpenStore | undefined;
     try {
       opened = await openStore(settings);
-      const token = await opened.store.get(await tokenStoreKey(identity));
-      report = tokenReport(store, token, now());
+      const entry = await opened.store.get(await tokenStoreKey(identity));
+      report = tokenReport(store, entry?.token, now());
     } catch (error) {
       const cause = failure(error);
       if (cause.exitCode !== EXIT_CODES.STORE_UNAVAILABLE) throw cause;

@@ -1,11 +1,11 @@
-import { isGoToAuthError } from '@goto-auth/core';
+import { isGoToAuthError, type TokenStore } from '@goto-auth/core';
 import { RedisTokenStore } from '@goto-auth/redis';
 import { Redis } from 'ioredis';
 import { CliError, EXIT_CODES, type StoreSettings } from './config.js';
 
 /** A connected store and how to let it go. */
 export interface OpenStore {
-  store: RedisTokenStore;
+  store: TokenStore;
   close(): Promise<void>;
 }
 

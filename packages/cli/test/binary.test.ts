@@ -236,6 +236,7 @@ describe('with a Redis store', () => {
     emu.reset();
 
     const result = await goto(['token'], storeEnv(emu, prefix));
+    expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${stored.accessToken}\n`);
     expect(result.stderr).not.toContain('revokes');

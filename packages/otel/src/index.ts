@@ -1,9 +1,4 @@
-export type {
-  GoToAuthInstrumentationOptions,
-  GrantType,
-  LockEvent,
-  TokenRequestEvent,
-} from './instrument.js';
+export type { GoToAuthInstrumentationOptions } from './instrument.js';
 export {
   INSTRUMENTATION_NAME,
   INSTRUMENTATION_VERSION,

@@ -1,4 +1,4 @@
-import type { GoToAuth, GoToAuthErrorCode } from '@goto-auth/core';
+import type { GoToAuth } from '@goto-auth/core';
 import {
   type Attributes,
   type MeterProvider,
@@ -15,33 +15,6 @@ import { name, version } from '../package.json' with { type: 'json' };
 export const INSTRUMENTATION_NAME: string = name;
 /** The instrumentation scope's version: this package's version. */
 export const INSTRUMENTATION_VERSION: string = version;
-
-/** A grant type that core reports on its `request` event. */
-export type GrantType =
-  | 'password'
-  | 'refresh_token'
-  | 'personal_access_token'
-  | 'authorization_code';
-
-/** Core's `request` event: one token request sent to GoTo and its answer. */
-export interface TokenRequestEvent {
-  type: 'request';
-  grant: GrantType;
-  outcome: 'success' | 'failure';
-  code: GoToAuthErrorCode | undefined;
-  status: number | undefined;
-  /** When the request was sent, in epoch ms. */
-  startedAt: number;
-  durationMs: number;
-}
-
-/** Core's `lock` event: one wait for the store's refresh lock. */
-export interface LockEvent {
-  type: 'lock';
-  /** `'delivered'`: another process's token arrived while waiting. */
-  outcome: 'acquired' | 'delivered' | 'timeout' | 'unavailable';
-  waitMs: number;
-}
 
 /** Options of {@link instrumentGoToAuth}. */
 export interface GoToAuthInstrumentationOptions {
@@ -90,12 +63,6 @@ export const METRICS = {
 export const SPAN_NAME = 'goto_auth.token_request';
 
 const DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-/**
- * Core's events of this version, plus `request` and `lock` where core emits them. Listening to a
- * type core does not emit is harmless: the listener is never called.
- */
-type Listen = <E>(type: string, listener: (event: E) => void) => () => void;
 
 /**
  * Reports a `GoToAuth`'s metrics and a span per token request through the OpenTelemetry API.
@@ -165,9 +132,8 @@ export function instrumentGoToAuth(
   };
   timeLeft.addCallback(observeTimeLeft);
 
-  const listen = auth.on.bind(auth) as Listen;
   const removers = [
-    listen<TokenRequestEvent>('request', (event) => {
+    auth.on('request', (event) => {
       const attributes: Attributes = {
         ...base,
         'goto_auth.grant_type': event.grant,
@@ -189,7 +155,7 @@ export function instrumentGoToAuth(
       }
       span.end(event.startedAt + event.durationMs);
     }),
-    listen<LockEvent>('lock', (event) => {
+    auth.on('lock', (event) => {
       lockWait.record(event.waitMs / 1000, { ...base, 'goto_auth.lock.outcome': event.outcome });
     }),
     auth.on('invalidated', (event) => {
