@@ -60,7 +60,7 @@ export const METRICS = {
 } as const;
 
 /** The span's name: one per token request (a cached `getToken()` makes none). */
-export const SPAN_NAME = 'goto_auth.token_request';
+export const SPAN_NAME = 'goto_auth.token_request' as const;
 
 const DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
