@@ -31,13 +31,19 @@ export interface CliIo {
 
 /** What the `token` and `status` commands take from the command line. */
 export interface CommandFlags {
+  /** `--redis-url`: overrides `REDIS_URL`. */
   redisUrl?: string | undefined;
+  /** `--key-prefix`: overrides `GOTO_KEY_PREFIX`. */
   keyPrefix?: string | undefined;
+  /** `--force`: mint without a store when standard input is not a terminal. */
   force?: boolean | undefined;
+  /** `--json`: `status` prints JSON. */
   json?: boolean | undefined;
+  /** `--verbose`: core's log lines on standard error. */
   verbose?: boolean | undefined;
 }
 
+/** What `token` says on standard error before minting without a store. */
 export const REVOCATION_WARNING =
   'goto-auth: no token store is configured (REDIS_URL or --redis-url), so this mints a new token.\n' +
   'In GoToAssist Corporate a new token revokes every other token of the application: production\n' +
