@@ -11,11 +11,10 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { measure } from 'mitata';
-import type { HotPathConfig } from './hot-path.ts';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt, fmtRatio, median, rotate } from './lib/stats.ts';
+import { perCallRounds, type RoundsConfig } from './lib/rounds.ts';
+import { fmtInt, fmtRatio, median } from './lib/stats.ts';
 
 /** Awaited calls per sample, as in figure 1. */
 const BATCH = 1000;
@@ -26,7 +25,7 @@ type Candidate = 'off' | 'on';
  * Figure 11: cached `getToken()` with `@goto-auth/otel` installed (the real SDK's meter and
  * tracer providers behind it) against the same without it.
  */
-export async function otelFigure(config: HotPathConfig): Promise<Section> {
+export async function otelFigure(config: RoundsConfig): Promise<Section> {
   const plain = createGoToAuth({ ...CREDENTIALS, fetch: fakeGoToFetch(3600), logger: false });
   const instrumented = createGoToAuth({
     ...CREDENTIALS,
@@ -53,19 +52,7 @@ export async function otelFigure(config: HotPathConfig): Promise<Section> {
       for (let i = 0; i < BATCH; i++) await instrumented.getToken();
     },
   };
-  const names = Object.keys(batches) as Candidate[];
-  const perCall: Record<Candidate, number[]> = { off: [], on: [] };
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let round = 0; round < config.rounds; round++) {
-    for (const name of rotate(names, round)) {
-      const stats = await measure(batches[name], {
-        min_cpu_time: config.minCpuTimeMs * 1e6,
-        batch_threshold: 0,
-        gc: gc ?? false,
-      });
-      perCall[name].push(stats.p50 / BATCH);
-    }
-  }
+  const perCall = await perCallRounds(batches, BATCH, config);
   // One collection, so the figure also proves the metrics were live while measured.
   await reader.forceFlush();
   uninstall();

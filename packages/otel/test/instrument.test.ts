@@ -1,53 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { MemoryTokenStore } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import { auth, emulator, onCleanup, rejection } from '@goto-auth/test-support';
+import { auth, emulator, rejection } from '@goto-auth/test-support';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  type DataPoint,
-  type Histogram,
-  InMemoryMetricExporter,
-  MeterProvider,
-  type MetricData,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it, vi } from 'vitest';
 import { instrumentGoToAuth, METRICS, SPAN_NAME } from '../src/index.js';
+import { inMemorySdk } from './support/sdk.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-/** The real SDK with in-memory exporters, shut down after the test. */
+/** The SDK, and a collect() that checks the scope: the package's name and version. */
 function telemetry() {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const spans = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(spans)],
-  });
-  onCleanup(async () => {
-    await meterProvider.shutdown();
-    await tracerProvider.shutdown();
-  });
+  const sdk = inMemorySdk();
   return {
-    meterProvider,
-    tracerProvider,
-    spans,
-    /** Every metric of the last collection, by name. */
+    ...sdk,
     async collect(): Promise<Map<string, MetricData>> {
-      exporter.reset();
-      await reader.forceFlush();
-      const scopes = exporter.getMetrics().at(-1)?.scopeMetrics ?? [];
-      expect(scopes.map((scope) => scope.scope)).toEqual([
-        { name: '@goto-auth/otel', version: manifest.version, schemaUrl: undefined },
-      ]);
-      return new Map(scopes.flatMap((scope) => scope.metrics).map((m) => [m.descriptor.name, m]));
+      const { scopes, metrics } = await sdk.collect();
+      expect(scopes).toEqual([{ name: '@goto-auth/otel', version: manifest.version }]);
+      return metrics;
     },
   };
 }

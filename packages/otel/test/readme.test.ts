@@ -1,30 +1,16 @@
 import { createGoToAuth } from '@goto-auth/core';
 import { emulator, onCleanup, stubGoToEnv } from '@goto-auth/test-support';
 import { metrics, trace } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { expect, it } from 'vitest';
 import { instrumentGoToAuth } from '../src/index.js';
+import { inMemorySdk } from './support/sdk.js';
 
 it('runs the README usage with the global providers', async () => {
   const emu = await emulator();
   stubGoToEnv(emu);
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const spans = new InMemorySpanExporter();
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
-  );
+  const sdk = inMemorySdk();
+  metrics.setGlobalMeterProvider(sdk.meterProvider);
+  trace.setGlobalTracerProvider(sdk.tracerProvider);
   onCleanup(() => {
     metrics.disable();
     trace.disable();
@@ -43,10 +29,7 @@ it('runs the README usage with the global providers', async () => {
   onCleanup(uninstall);
 
   await auth.getToken();
-  await reader.forceFlush();
-  const names = exporter
-    .getMetrics()
-    .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
-  expect(names).toContain('goto_auth.grants');
-  expect(spans.getFinishedSpans().map((s) => s.name)).toEqual(['goto_auth.token_request']);
+  const { metrics: collected } = await sdk.collect();
+  expect(collected.has('goto_auth.grants')).toBe(true);
+  expect(sdk.spans.getFinishedSpans().map((s) => s.name)).toEqual(['goto_auth.token_request']);
 });
