@@ -425,13 +425,17 @@ const CONSUMERS = {
   },
 
   '@goto-auth/nestjs': {
-    peers: ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'],
+    // @nestjs/terminus is an optional peer, for the ./terminus subpath only (the package's own
+    // tests prove that the main entry never loads it).
+    peers: ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs', '@nestjs/terminus'],
     run: {
       imports: {
         'reflect-metadata': '',
         '@nestjs/common': '{ Module }',
         '@nestjs/core': '{ NestFactory }',
+        '@nestjs/terminus': '{ TerminusModule }',
         '@goto-auth/nestjs': '{ GoToAuthModule, GoToAuthService }',
+        '@goto-auth/nestjs/terminus': '{ GoToAuthHealthIndicator }',
       },
       body: `
         // Plain JavaScript: decorators applied by hand.
@@ -441,6 +445,18 @@ const CONSUMERS = {
         const token = await app.get(GoToAuthService).getToken();
         assert.equal(token.tokenType, 'Bearer');
         await app.close();
+
+        // The health indicator from the subpath, injected by the metadata its build carries.
+        class HealthModule {}
+        Module({
+          imports: [TerminusModule, GoToAuthModule.forRoot(authOptions())],
+          providers: [GoToAuthHealthIndicator],
+        })(HealthModule);
+        const health = await NestFactory.createApplicationContext(HealthModule, { logger: false });
+        const result = health.get(GoToAuthHealthIndicator).isHealthy('goto');
+        assert.equal(result.goto.status, 'up', 'warmed up: a token serves');
+        assert.equal(result.goto.state, 'valid');
+        await health.close();
       `,
     },
     types: {
