@@ -56,10 +56,7 @@ it('runs the README health check: 503 before a token, 200 while one serves, 503 
 
   // --- README health check ---
   app.get('/health/goto', (_req, res) => {
-    const { state, token, lastError } = auth.status();
-    const up =
-      state === 'valid' ||
-      (state === 'refreshing' && token !== undefined && Date.now() < token.expiresAt);
+    const { serving: up, state, lastError } = auth.status();
     res.status(up ? 200 : 503).json({ status: up ? 'up' : 'down', state, code: lastError?.code });
   });
   // --- end of README health check ---

@@ -33,17 +33,6 @@ export interface GoToAuthHealthOptions {
 }
 
 /**
- * Whether a token serves now: `'valid'`, or `'refreshing'` while the previous token has not
- * expired yet (a scheduled refresh runs before expiry: the app keeps working meanwhile).
- */
-function serves(status: GoToAuthStatus, now: number): boolean {
-  if (status.state === 'valid') return true;
-  return (
-    status.state === 'refreshing' && status.token !== undefined && now < status.token.expiresAt
-  );
-}
-
-/**
  * Reports `up` while a GoTo token serves and `down` with the last error's code when none can be
  * had. Reads `status()` only: no I/O, no token request, never a secret in the result.
  *
@@ -88,6 +77,6 @@ export class GoToAuthHealthIndicator {
       details.message = status.lastError.message;
     }
     const indicator = this.indicators.check(key);
-    return serves(status, Date.now()) ? indicator.up(details) : indicator.down(details);
+    return status.serving ? indicator.up(details) : indicator.down(details);
   }
 }
