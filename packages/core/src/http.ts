@@ -13,21 +13,55 @@ export function isTokenRejection(status: number, body?: unknown): boolean {
   return (body as Record<string, unknown>).int_err_code === 'InvalidToken';
 }
 
+/** The most of a 403 body {@link isRejectedResponse} reads. */
+const REJECTION_BODY_CAP = 65_536;
+
 /**
- * {@link isTokenRejection} for a fetch `Response`. Reads a clone of a 403's body (at most
- * 64 KiB), so the caller can still read the original.
+ * {@link isTokenRejection} for a fetch `Response`. Reads a clone of a 403's body, at most
+ * 64 KiB whether or not the answer has a `Content-Length` (a longer body is not a rejection),
+ * so the caller can still read the original in full.
  */
 export async function isRejectedResponse(response: Response): Promise<boolean> {
   if (response.status === 401) return true;
   if (response.status !== 403) return false;
-  const length = Number(response.headers.get('content-length'));
-  if (Number.isFinite(length) && length > 65_536) return false;
+  if (Number(response.headers.get('content-length')) > REJECTION_BODY_CAP) return false;
+  const text = await readCapped(response.clone(), REJECTION_BODY_CAP);
+  if (text === undefined) return false;
   try {
-    const text = await response.clone().text();
-    return text.length <= 65_536 && isTokenRejection(403, JSON.parse(text));
+    return isTokenRejection(403, JSON.parse(text));
   } catch {
     return false;
   }
+}
+
+/** The body as text, or `undefined` when it is longer than `cap` bytes or cannot be read. */
+async function readCapped(response: Response, cap: number): Promise<string | undefined> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > cap) {
+        // Only this clone's branch stops: the caller's copy of the body is untouched.
+        reader.cancel().catch(() => {});
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return undefined;
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** An RFC 9457 problem details body. */

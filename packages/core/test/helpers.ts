@@ -9,6 +9,8 @@ export {
   ManualClock,
   me,
   NO_TIMERS,
+  rejection,
+  serve,
   settle,
   until,
 } from '../../../tools/test-support/src/index.ts';
