@@ -81,6 +81,47 @@ function withToken(init: RequestInit | undefined, token: string): RequestInit {
   return { ...init, headers: merged };
 }
 
+/** What a `Request` does not hold: `init` without the standard `RequestInit` members. */
+const REQUEST_INIT_KEYS = new Set([
+  'method',
+  'headers',
+  'body',
+  'mode',
+  'credentials',
+  'cache',
+  'redirect',
+  'referrer',
+  'referrerPolicy',
+  'integrity',
+  'keepalive',
+  'signal',
+  'window',
+  'duplex',
+  'priority',
+]);
+
+/**
+ * The members of `init` that only the runtime's fetch understands (undici's `dispatcher`,
+ * Bun's `verbose` or `proxy`…), to pass on beside our copy of a `Request`; `undefined` when
+ * there are none
+ * (the usual case: no `init`, or `{}` from ky).
+ */
+function fetchOnly(init: RequestInit | undefined): RequestInit | undefined {
+  let extras: Record<string, unknown> | undefined;
+  for (const key in init) {
+    if (REQUEST_INIT_KEYS.has(key)) continue;
+    extras ??= {};
+    extras[key] = (init as Record<string, unknown>)[key];
+  }
+  return extras;
+}
+
+/** Whether `init` sets anything a `Request` holds. */
+function changesRequest(init: RequestInit | undefined): boolean {
+  for (const key in init) if (REQUEST_INIT_KEYS.has(key)) return true;
+  return false;
+}
+
 function discard(response: Response): void {
   response.body?.cancel().catch(() => {});
 }
@@ -130,8 +171,8 @@ export function goToFetch(auth: GoToAuth, options: GoToFetchOptions = {}): Fetch
     }
   };
 
+  /** After a 401 or 403: whether it rejects `token` (then invalidated). */
   const rejected = async (response: Response, token: string): Promise<boolean> => {
-    if (response.status !== 401 && response.status !== 403) return false;
     // Redirected elsewhere: the rejection is not about our token (which did not go there).
     if (response.redirected && !isGoTo(response.url)) return false;
     if (!(await isRejectedResponse(response))) return false;
@@ -140,20 +181,24 @@ export function goToFetch(auth: GoToAuth, options: GoToFetchOptions = {}): Fetch
   };
 
   const fromRequest = async (input: Request, init: RequestInit | undefined): Promise<Response> => {
+    const extras = fetchOnly(init);
     // A copy: the caller's Request keeps its headers, so it can never carry our token elsewhere.
-    const request = new Request(input, init);
+    // Without a body or init to apply, clone() is the cheaper copy.
+    const request =
+      input.body === null && !changesRequest(init) ? input.clone() : new Request(input, init);
     const { signal } = request;
     let token = auth.cachedToken()?.accessToken ?? (await waitForToken(signal));
     request.headers.set('authorization', `Bearer ${token}`);
     const oneShot = init?.body !== undefined && !replayable(init.body);
     const spare = request.body === null || oneShot ? undefined : request.clone();
-    const response = await send(request);
+    const response = await send(request, extras);
+    if (response.status !== 401 && response.status !== 403) return response;
     if (!(await rejected(response, token)) || oneShot) return response;
     discard(response);
     token = await waitForToken(signal);
     const again = new Request(spare ?? request, { signal });
     again.headers.set('authorization', `Bearer ${token}`);
-    return send(again);
+    return send(again, extras);
   };
 
   return async function goToFetchCall(input, init) {
@@ -164,6 +209,7 @@ export function goToFetch(auth: GoToAuth, options: GoToFetchOptions = {}): Fetch
     const signal = init?.signal;
     let token = auth.cachedToken()?.accessToken ?? (await waitForToken(signal));
     const response = await send(input, withToken(init, token));
+    if (response.status !== 401 && response.status !== 403) return response;
     if (!(await rejected(response, token)) || !replayable(init?.body)) return response;
     discard(response);
     token = await waitForToken(signal);

@@ -350,6 +350,28 @@ describe('goToFetch', () => {
     expect(receivers).toEqual([undefined, undefined]);
   });
 
+  it('passes runtime-only init members (Bun’s verbose) on beside a Request', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const inits: Array<RequestInit | undefined> = [];
+    const verbose = true;
+    const gotoFetch = goToFetch(a, {
+      fetch: (input, init) => {
+        inits.push(init);
+        return fetch(input);
+      },
+    });
+
+    await gotoFetch(new Request(`${emu.url}${ME}`), { verbose } as RequestInit);
+    await gotoFetch(new Request(`${emu.url}${ME}`), {
+      verbose,
+      headers: { accept: 'application/json' },
+    } as RequestInit);
+    await gotoFetch(new Request(`${emu.url}${ME}`), {});
+
+    expect(inits).toEqual([{ verbose }, { verbose }, undefined]);
+  });
+
   it('refuses origins that are http:// but not loopback', async () => {
     const emu = await emulator();
     const a = auth(emu);
