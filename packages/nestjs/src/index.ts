@@ -3,6 +3,7 @@ export { GoToAuthError, isGoToAuthError } from '@goto-auth/core';
 export { GoToAuthExceptionFilter } from './filter.js';
 export { GoToAuthModule } from './module.js';
 export type {
+  GoToAuthClientFactory,
   GoToAuthModuleAsyncOptions,
   GoToAuthModuleExtras,
   GoToAuthModuleOptions,
