@@ -1,3 +1,4 @@
+import { readBodyCapped } from './body.js';
 import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
 
 /**
@@ -24,44 +25,13 @@ const REJECTION_BODY_CAP = 65_536;
 export async function isRejectedResponse(response: Response): Promise<boolean> {
   if (response.status === 401) return true;
   if (response.status !== 403) return false;
-  if (Number(response.headers.get('content-length')) > REJECTION_BODY_CAP) return false;
-  const text = await readCapped(response.clone(), REJECTION_BODY_CAP);
-  if (text === undefined) return false;
   try {
-    return isTokenRejection(403, JSON.parse(text));
+    // Only the clone's branch is cancelled past the cap: the caller's copy stays whole.
+    const text = await readBodyCapped(response.clone(), REJECTION_BODY_CAP);
+    return text !== undefined && isTokenRejection(403, JSON.parse(text));
   } catch {
     return false;
   }
-}
-
-/** The body as text, or `undefined` when it is longer than `cap` bytes or cannot be read. */
-async function readCapped(response: Response, cap: number): Promise<string | undefined> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > cap) {
-        // Only this clone's branch stops: the caller's copy of the body is untouched.
-        reader.cancel().catch(() => {});
-        return undefined;
-      }
-      chunks.push(value);
-    }
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 /** An RFC 9457 problem details body. */

@@ -10,7 +10,7 @@ import {
   isGoToAuthError,
   isRejectedResponse,
 } from '../src/index.js';
-import { auth as baseAuth, emulator, rejection, serve } from './helpers.js';
+import { auth as baseAuth, emulator, type Recorded, recorder, rejection } from './helpers.js';
 
 /** The floor between grants after rejections would only slow these tests down. */
 function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
@@ -20,38 +20,13 @@ function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAu
 const ME = '/admin/rest/v1/me';
 const INVALID_TOKEN = JSON.stringify({ int_err_code: 'InvalidToken', msg: 'Invalid token passed' });
 
-interface Received {
-  method: string | undefined;
-  path: string | undefined;
-  authorization: string | undefined;
-  contentType: string | undefined;
-  body: string;
-}
-
-/** A loopback server that records what it receives and answers with `handler`. */
-async function server(
-  handler: (req: IncomingMessage, res: ServerResponse, seen: Received[]) => void,
-): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const url = await serve((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({
-        method: req.method,
-        path: req.url,
-        authorization: req.headers.authorization,
-        contentType: req.headers['content-type'],
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      handler(req, res, received);
-    });
-  });
-  return { url, received };
-}
-
 /** Answers 403 `InvalidToken` to the first request, then echoes the body with 200. */
-function rejectFirst(_req: IncomingMessage, res: ServerResponse, seen: Received[]): void {
+function rejectFirst(
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _body: string,
+  seen: Recorded[],
+): void {
   if (seen.length === 1) {
     res.writeHead(403, { 'content-type': 'application/json' }).end(INVALID_TOKEN);
   } else {
@@ -67,7 +42,7 @@ describe('goToFetch', () => {
   it('puts the token on requests to the GoTo origin and on no other origin', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const foreign = await server((_req, res) => res.end('{}'));
+    const foreign = await recorder((_req, res) => res.end('{}'));
     const gotoFetch = goToFetch(a);
 
     const response = await gotoFetch(`${emu.url}${ME}`, {
@@ -141,7 +116,7 @@ describe('goToFetch', () => {
   it('gives the second rejection back after exactly 2 attempts', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const api = await server((_req, res) => {
+    const api = await recorder((_req, res) => {
       res.writeHead(401).end('nope');
     });
 
@@ -158,7 +133,7 @@ describe('goToFetch', () => {
     const emu = await emulator();
     const a = auth(emu);
     const big = JSON.stringify({ int_err_code: 'InvalidToken', pad: 'x'.repeat(200_000) });
-    const api = await server((req, res) => {
+    const api = await recorder((req, res) => {
       if (req.url === '/forbidden') res.writeHead(403).end('{"int_err_code":"NotAllowed"}');
       // Chunked: no Content-Length.
       else res.writeHead(403, { 'content-type': 'application/json' }).end(big);
@@ -184,7 +159,7 @@ describe('goToFetch', () => {
   ])('retries with %s as body, sent again in full', async (_name, body) => {
     const emu = await emulator();
     const a = auth(emu);
-    const api = await server(rejectFirst);
+    const api = await recorder(rejectFirst);
 
     const response = await goToFetch(a, { origins: [api.url] })(`${api.url}/post`, {
       method: 'POST',
@@ -201,8 +176,8 @@ describe('goToFetch', () => {
   it('retries with FormData and with a Request that has a body', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const form = await server(rejectFirst);
-    const request = await server(rejectFirst);
+    const form = await recorder(rejectFirst);
+    const request = await recorder(rejectFirst);
     const data = new FormData();
     data.set('field', 'value');
 
@@ -228,7 +203,7 @@ describe('goToFetch', () => {
   it('gives a rejection of a one-shot stream body back as it is, and invalidates the token', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const api = await server(rejectFirst);
+    const api = await recorder(rejectFirst);
     const before = await a.getToken();
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -252,10 +227,10 @@ describe('goToFetch', () => {
   it('never lets the token follow a redirect to another origin', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const foreign = await server((_req, res) => {
+    const foreign = await recorder((_req, res) => {
       res.writeHead(401).end('who are you');
     });
-    const api = await server((_req, res) => {
+    const api = await recorder((_req, res) => {
       res.writeHead(302, { location: `${foreign.url}/landing` }).end();
     });
     const before = await a.getToken();
@@ -275,7 +250,7 @@ describe('goToFetch', () => {
   it('keeps the token on a redirect within the GoTo origin', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const api = await server((req, res) => {
+    const api = await recorder((req, res) => {
       if (req.url === '/old') res.writeHead(307, { location: '/new' }).end();
       else res.end('ok');
     });
@@ -289,7 +264,7 @@ describe('goToFetch', () => {
   it('rejects with the abort reason before, during and after the wait for a token', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    const api = await server(rejectFirst);
+    const api = await recorder(rejectFirst);
     const reason = new Error('caller gave up');
 
     // Before: nothing is sent, not even a grant.
@@ -325,7 +300,7 @@ describe('goToFetch', () => {
   it('rejects with GoToAuthError when no token can be had, and sends nothing', async () => {
     const emu = await emulator();
     const a = auth(emu, { password: 'wrong' });
-    const api = await server((_req, res) => res.end());
+    const api = await recorder((_req, res) => res.end());
 
     const error = await rejection(goToFetch(a, { origins: [api.url] })(`${api.url}/x`));
 
@@ -426,6 +401,17 @@ describe('isRejectedResponse', () => {
     expect(pulled).toBeLessThan(256 * 1024);
     // The caller's copy is intact.
     expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(8 * 1024 * 1024);
+  });
+
+  it('does not read a 403 body that declares more than 64 KiB', async () => {
+    const text = JSON.stringify({ int_err_code: 'InvalidToken', pad: 'x'.repeat(70_000) });
+    const response = new Response(text, {
+      status: 403,
+      headers: { 'content-length': String(text.length) },
+    });
+
+    expect(await isRejectedResponse(response)).toBe(false);
+    expect(await response.text()).toBe(text);
   });
 
   it('tells 401 and 403 InvalidToken from other answers', async () => {

@@ -9,6 +9,8 @@ export {
   ManualClock,
   me,
   NO_TIMERS,
+  type Recorded,
+  recorder,
   rejection,
   serve,
   settle,
