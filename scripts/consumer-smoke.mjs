@@ -996,7 +996,13 @@ async function main() {
       projects.nest = {
         type: 'nest',
         tarballs: Object.fromEntries(
-          ['@goto-auth/core', '@goto-auth/emulator', nestPkg.name].map((n) => [n, tarballs[n]]),
+          [
+            '@goto-auth/core',
+            '@goto-auth/emulator',
+            nestPkg.name,
+            // Our packages it depends on (@goto-auth/axios, for its `http` subpath).
+            ...Object.keys(nestPkg.manifest.dependencies ?? {}).filter((n) => tarballs[n]),
+          ].map((n) => [n, tarballs[n]]),
         ),
         deps: dep([...(CONSUMERS[nestPkg.name].peers ?? []), '@types/node']),
       };

@@ -4,6 +4,7 @@ export { GoToAuthExceptionFilter } from './filter.js';
 export { GoToAuthModule } from './module.js';
 export type {
   GoToAuthClientFactory,
+  GoToAuthClientProvider,
   GoToAuthModuleAsyncOptions,
   GoToAuthModuleExtras,
   GoToAuthModuleOptions,

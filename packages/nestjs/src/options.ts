@@ -53,7 +53,13 @@ export type GoToAuthClientFactory = (instance: {
   name: string | undefined;
   /** The injection token of the instance's core `GoToAuth` object. */
   authToken: string;
-}) => FactoryProvider & { provide: string };
+}) => GoToAuthClientProvider;
+
+/** What a {@link GoToAuthClientFactory} makes: a factory provider with a string token. */
+export interface GoToAuthClientProvider extends FactoryProvider {
+  /** The injection token, exported by the registration. */
+  provide: string;
+}
 
 /** A class that `forRootAsync({ useClass })` or `{ useExisting }` asks for the options. */
 export interface GoToAuthOptionsFactory {
