@@ -100,23 +100,50 @@ export function attachGoToAuth(
   // The token each request was sent with, by the config object axios hands back on its answer.
   const sent = new WeakMap<object, string>();
 
-  const attach = async (config: InternalAxiosRequestConfig) => {
-    if (!isGoTo(fullUrl(config))) return config;
-    let token = auth.cachedToken()?.accessToken;
-    if (token === undefined) {
+  // The token each GoTo request may take at once, found by `runWhen` just before axios runs
+  // the interceptors (in the same turn).
+  const ready = new WeakMap<object, string>();
+
+  const setToken = (config: InternalAxiosRequestConfig, token: string) => {
+    config.headers.set('Authorization', `Bearer ${token}`);
+    sent.set(config, token);
+    return config;
+  };
+
+  // Two interceptors, exactly one of which runs for a GoTo request: the usual request (a cached
+  // token) stays on axios's synchronous path, without a promise chain for the request
+  // interceptors. axios asks every interceptor's runWhen, in the order they were added, before
+  // it runs any: `cached` first, so `waiting` knows whether it has to.
+  const cached = instance.interceptors.request.use(
+    (config) => {
+      const token = ready.get(config);
+      return token === undefined ? config : setToken(config, token);
+    },
+    undefined,
+    {
+      synchronous: true,
+      runWhen: (config) => {
+        const token = auth.cachedToken()?.accessToken;
+        if (token === undefined || !isGoTo(fullUrl(config))) return false;
+        ready.set(config, token);
+        return true;
+      },
+    },
+  );
+  const waiting = instance.interceptors.request.use(
+    async (config) => {
       const signal = config.signal as AbortSignal | undefined;
       try {
-        token = (await auth.getToken({ signal })).accessToken;
+        return setToken(config, (await auth.getToken({ signal })).accessToken);
       } catch (error) {
         // axios itself rejects an aborted request with its CanceledError, before sending.
         if (signal?.aborted) return config;
         throw error;
       }
-    }
-    config.headers.set('Authorization', `Bearer ${token}`);
-    sent.set(config, token);
-    return config;
-  };
+    },
+    undefined,
+    { runWhen: (config) => !ready.has(config) && isGoTo(fullUrl(config)) },
+  );
 
   const recover = async (
     config: InternalAxiosRequestConfig | undefined,
@@ -140,7 +167,6 @@ export function attachGoToAuth(
     return instance.request(config);
   };
 
-  const requestId = instance.interceptors.request.use(attach);
   const responseId = instance.interceptors.response.use(
     async (response) => {
       // A validateStatus that accepts 401 or 403 brings the rejection here.
@@ -155,7 +181,8 @@ export function attachGoToAuth(
     },
   );
   return () => {
-    instance.interceptors.request.eject(requestId);
+    instance.interceptors.request.eject(waiting);
+    instance.interceptors.request.eject(cached);
     instance.interceptors.response.eject(responseId);
   };
 }
