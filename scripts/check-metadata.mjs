@@ -19,6 +19,8 @@ const FRAMEWORKS = [
   'ioredis',
   'rxjs',
   'reflect-metadata',
+  '@nestjs/terminus',
+  '@opentelemetry/api',
 ];
 const CORE = '@goto-auth/core';
 
@@ -124,9 +126,12 @@ function check(pkg) {
   const deps = m.dependencies ?? {};
   const peers = m.peerDependencies ?? {};
   const devs = m.devDependencies ?? {};
+  // A command-line tool (a bin, no peer dependencies) is the application: it brings
+  // the clients it runs with, so they are its dependencies.
+  const isTool = m.bin !== undefined && Object.keys(m.peerDependencies ?? {}).length === 0;
   for (const name of sourceImports(pkg.path)) {
     if (name === m.name) continue;
-    if (FRAMEWORKS.includes(name)) {
+    if (FRAMEWORKS.includes(name) && !isTool) {
       need(name in peers, `${name} is imported: it must be a peerDependency`);
       need(name in devs, `${name} is a peer: list it in devDependencies too, for the tests`);
     } else {
@@ -134,7 +139,8 @@ function check(pkg) {
     }
   }
   for (const name of FRAMEWORKS) {
-    if (name in deps) problems.push(`${name} must be a peerDependency, not a dependency`);
+    if (name in deps && !isTool)
+      problems.push(`${name} must be a peerDependency, not a dependency`);
   }
   const isAdapter = Object.keys(peers).some((name) => FRAMEWORKS.includes(name));
   if (isAdapter) need(CORE in deps, `${CORE} must be a dependency of an adapter`);

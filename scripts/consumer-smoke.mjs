@@ -378,14 +378,128 @@ const CONSUMERS = {
     },
   },
 
+  '@goto-auth/otel': {
+    // The SDK is the application's: installed beside, as a user would.
+    peers: ['@opentelemetry/api', '@opentelemetry/sdk-metrics'],
+    run: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/otel': '{ instrumentGoToAuth, METRICS }',
+        '@opentelemetry/sdk-metrics':
+          '{ AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader }',
+      },
+      body: `
+        const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+        const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+        const meterProvider = new MeterProvider({ readers: [reader] });
+        defer(() => meterProvider.shutdown());
+        const auth = createGoToAuth(authOptions());
+        defer(() => auth.close());
+        defer(instrumentGoToAuth(auth, { meterProvider }));
+        await auth.getToken();
+        await auth.getToken();
+        await reader.forceFlush();
+        const scope = exporter.getMetrics().at(-1).scopeMetrics.find((s) => s.scope.name === '@goto-auth/otel');
+        assert.ok(scope, 'the meter is named after the package');
+        assert.match(scope.scope.version, /^\\d+\\.\\d+\\.\\d+/);
+        const grants = scope.metrics.find((m) => m.descriptor.name === METRICS.grants);
+        assert.equal(grants.dataPoints.length, 1);
+        assert.equal(grants.dataPoints[0].value, 1, 'one grant: the cached call counts nothing');
+        assert.equal(grants.dataPoints[0].attributes['goto_auth.grant_type'], 'password');
+        const left = scope.metrics.find((m) => m.descriptor.name === METRICS.timeLeft);
+        assert.ok(left.dataPoints[0].value > 0, 'time left on the token');
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/otel': '{ instrumentGoToAuth, METRICS, type GoToAuthInstrumentationOptions }',
+        '@opentelemetry/api': '{ metrics, trace }',
+      },
+      body: `
+        const auth = createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' });
+        const options: GoToAuthInstrumentationOptions = {
+          meterProvider: metrics.getMeterProvider(),
+          tracerProvider: trace.getTracerProvider(),
+          attributes: { 'goto_auth.instance': 'main' },
+        };
+        const uninstall: () => void = instrumentGoToAuth(auth, options);
+        const name: 'goto_auth.grants' = METRICS.grants;
+        void name;
+        uninstall();
+        await auth.close();
+      `,
+    },
+  },
+
+  '@goto-auth/cli': {
+    run: {
+      imports: {
+        '@goto-auth/cli': '{ EXIT_CODES, main as runCli }',
+        'node:child_process': '{ execFile }',
+        'node:path': '{ join }',
+      },
+      body: `
+        // The installed bin: minting without a store off a terminal is refused...
+        const bin = join(process.cwd(), 'node_modules', '.bin', 'goto-auth');
+        const env = {
+          PATH: process.env.PATH,
+          GOTO_CLIENT_ID: EMULATOR_DEFAULTS.clientId,
+          GOTO_USER_ID: EMULATOR_DEFAULTS.userId,
+          GOTO_PASSWORD: EMULATOR_DEFAULTS.password,
+          GOTO_BASE_URL: emulator.url,
+        };
+        const goto = (args) =>
+          new Promise((resolve) => {
+            execFile(bin, args, { env }, (error, stdout, stderr) =>
+              resolve({ code: error ? error.code : 0, stdout, stderr }),
+            );
+          });
+        const refused = await goto(['token']);
+        assert.equal(refused.code, EXIT_CODES.REFUSED);
+        assert.match(refused.stderr, /revokes every other token/);
+        assert.equal(emulator.counters.passwordGrants, 0);
+        // ...and --force prints a token GoTo accepts, alone on stdout.
+        const minted = await goto(['token', '--force']);
+        assert.equal(minted.code, 0, minted.stderr);
+        const token = minted.stdout.trim();
+        assert.equal(minted.stdout, token + '\\n');
+        const me = await fetch(emulator.url + '/admin/rest/v1/me', { headers: { authorization: 'Bearer ' + token } });
+        assert.equal(me.status, 200);
+        assert.ok(!minted.stderr.includes(EMULATOR_DEFAULTS.password), 'no secret on stderr');
+        // main() in-process (imported as runCli: the harness has its own main): a missing setting is exit code 3.
+        let err = '';
+        const io = { stdout: () => {}, stderr: (t) => { err += t; }, interactive: false, ask: async () => '' };
+        assert.equal(await runCli(['token'], { env: {}, cwd: process.cwd(), io }), EXIT_CODES.CONFIG_MISSING);
+        assert.match(err, /GOTO_CLIENT_ID/);
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/cli': '{ EXIT_CODES, main, type CliIo, type ExitCode, type StatusReport }',
+      },
+      body: `
+        const io: CliIo = { stdout: () => {}, stderr: () => {}, interactive: false, ask: async () => 'n' };
+        const code: ExitCode = await main(['status', '--json'], { env: {}, io });
+        const refused: 5 = EXIT_CODES.REFUSED;
+        const state: StatusReport['state'] = 'valid';
+        void code; void refused; void state;
+      `,
+    },
+  },
+
   '@goto-auth/nestjs': {
-    peers: ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'],
+    // @nestjs/terminus is an optional peer, for the ./terminus subpath only (the package's own
+    // tests prove that the main entry never loads it).
+    peers: ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs', '@nestjs/terminus'],
     run: {
       imports: {
         'reflect-metadata': '',
         '@nestjs/common': '{ Module }',
         '@nestjs/core': '{ NestFactory }',
+        '@nestjs/terminus': '{ TerminusModule }',
         '@goto-auth/nestjs': '{ GoToAuthModule, GoToAuthService }',
+        '@goto-auth/nestjs/terminus': '{ GoToAuthHealthIndicator }',
       },
       body: `
         // Plain JavaScript: decorators applied by hand.
@@ -395,6 +509,18 @@ const CONSUMERS = {
         const token = await app.get(GoToAuthService).getToken();
         assert.equal(token.tokenType, 'Bearer');
         await app.close();
+
+        // The health indicator from the subpath, injected by the metadata its build carries.
+        class HealthModule {}
+        Module({
+          imports: [TerminusModule, GoToAuthModule.forRoot(authOptions())],
+          providers: [GoToAuthHealthIndicator],
+        })(HealthModule);
+        const health = await NestFactory.createApplicationContext(HealthModule, { logger: false });
+        const result = health.get(GoToAuthHealthIndicator).isHealthy('goto');
+        assert.equal(result.goto.status, 'up', 'warmed up: a token serves');
+        assert.equal(result.goto.state, 'valid');
+        await health.close();
       `,
     },
     types: {

@@ -19,6 +19,7 @@ import { type KyConfig, kyFigure } from './ky.ts';
 import { type RedisServer, startRedis } from './lib/redis.ts';
 import { misses, renderResults, type Section } from './lib/report.ts';
 import { memory } from './memory.ts';
+import { otelFigure } from './otel.ts';
 import type { MomentId } from './reliability.ts';
 import { reliability } from './reliability-report.ts';
 import { size } from './size.ts';
@@ -112,6 +113,7 @@ async function main(): Promise<number> {
     ],
     [9, 'reliability', () => reliability({ moments: profile.moments })],
     [10, 'axios', () => axiosFigure(profile.axios)],
+    [11, 'metrics on', () => otelFigure(profile.hot)],
   ];
   try {
     for (const [id, name, run] of figures) {

@@ -7,6 +7,7 @@ import type { SampleConfig } from './config.js';
 import { DemoModule } from './demo.js';
 import { gotoApiProvider } from './goto-api.js';
 import { HealthController } from './health.controller.js';
+import { Telemetry } from './telemetry.js';
 import { TokenEvents } from './token-events.js';
 
 @Module({})
@@ -31,7 +32,7 @@ export class AppModule {
         ...(config.mode === 'emulator' ? [DemoModule] : []),
       ],
       controllers: [ApiController, HealthController],
-      providers: [gotoApiProvider, TokenEvents],
+      providers: [gotoApiProvider, TokenEvents, Telemetry],
     };
   }
 }

@@ -241,8 +241,9 @@ describe('failures', () => {
 
   it('times out a slow answer and retries', async () => {
     const emu = await emulator();
-    emu.fault({ type: 'latency', ms: 2_000 }, { times: 1 });
-    const a = auth(emu, { timeout: 100 });
+    // A timeout far from both the normal answer and the slow one, so a busy machine cannot blur them.
+    emu.fault({ type: 'latency', ms: 20_000 }, { times: 1 });
+    const a = auth(emu, { timeout: 1_000 });
     const events: GoToAuthEvent[] = [];
     a.on('refresh-failed', (e) => events.push(e));
     await a.getToken();
@@ -373,7 +374,7 @@ describe('a holder that stalls past its lock', () => {
     });
     const pending = a.getToken();
     await until(() => stalled);
-    clock.advance(2_000); // A's lock expires
+    clock.advance(12_000); // A's lock, renewed for its request (timeout + 1 s), expires
     const b = auth(emu, { store, now: clock.now });
     const fromB = await b.getToken(); // B mints, revoking A's token
     release();

@@ -24,8 +24,8 @@ describe('public types', () => {
     }>();
     expectTypeOf<GoToAuthModuleOptions['failOnWarmUpError']>().toEqualTypeOf<boolean | undefined>();
 
-    // @ts-expect-error: the credentials are required
-    GoToAuthModule.forRoot({ clientId: 'x' });
+    // @ts-expect-error: the client id is required
+    GoToAuthModule.forRoot({ userId: 'u', password: 'p' });
     // @ts-expect-error: the factory must return options
     GoToAuthModule.forRootAsync({ useFactory: () => ({ warmUp: false }) });
   });
