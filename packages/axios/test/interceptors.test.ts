@@ -1,10 +1,16 @@
 import { Readable } from 'node:stream';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import { rejection } from '@goto-auth/test-support';
+import {
+  authNoFloor as auth,
+  emulator,
+  grants,
+  json,
+  rejection,
+  recorder as server,
+} from '@goto-auth/test-support';
 import axios, { AxiosError } from 'axios';
 import { describe, expect, it } from 'vitest';
 import { attachGoToAuth } from '../src/index.js';
-import { auth, emulator, grants, json, server } from './helpers.js';
 
 const ME = '/admin/rest/v1/me';
 

@@ -1,10 +1,9 @@
 import { createGoToAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import { stubGoToEnv } from '@goto-auth/test-support';
+import { emulator, stubGoToEnv } from '@goto-auth/test-support';
 import axios from 'axios';
 import { afterEach, expect, it, vi } from 'vitest';
 import { attachGoToAuth } from '../src/index.js';
-import { emulator } from './helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,21 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GoToEmulator } from '@goto-auth/emulator';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
 import {
   type GoToAuth,
-  type GoToAuthOptions,
   goToFetch,
   goToOriginMatcher,
   isGoToAuthError,
   isRejectedResponse,
 } from '../src/index.js';
-import { auth as baseAuth, emulator, type Recorded, recorder, rejection } from './helpers.js';
-
-/** The floor between grants after rejections would only slow these tests down. */
-function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
-  return baseAuth(emu, { minGrantInterval: 0, ...options });
-}
+import { authNoFloor as auth, emulator, type Recorded, recorder, rejection } from './helpers.js';
 
 const ME = '/admin/rest/v1/me';
 const INVALID_TOKEN = JSON.stringify({ int_err_code: 'InvalidToken', msg: 'Invalid token passed' });

@@ -5,6 +5,7 @@ import type { GoToEmulator } from '@goto-auth/emulator';
 import { auth as testAuth } from '../../../tools/test-support/src/index.ts';
 
 export {
+  authNoFloor,
   emulator,
   ManualClock,
   me,

@@ -65,6 +65,14 @@ export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}):
 }
 
 /**
+ * {@link auth} without the floor between grants after a rejection (5 s by default), for tests
+ * that have GoTo reject tokens on purpose and would only wait for it.
+ */
+export function authNoFloor(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
+  return auth(emu, { minGrantInterval: 0, ...options });
+}
+
+/**
  * Sets `GOTO_CLIENT_ID`, `GOTO_USER_ID`, `GOTO_PASSWORD` and `GOTO_BASE_URL` to the emulator's
  * default credential for the current test, as a README's usage reads them.
  */
