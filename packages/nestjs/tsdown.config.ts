@@ -1,19 +1,16 @@
-import { defineConfig, type UserConfig } from 'tsdown';
+import { defineConfig } from 'tsdown';
 
-const shared: UserConfig = {
+// One build, so the subpaths share the main entry's classes (GoToAuthService is an injection
+// token). Nothing in src/http.ts may need the bundler's interop runtime (no default import of
+// a CommonJS package): the runtime would be hoisted into its chunk and the main entry would
+// load `@nestjs/axios` from there (scripts/consumer-smoke.mjs runs the main entry without it).
+export default defineConfig({
+  entry: ['src/index.ts', 'src/terminus.ts', 'src/http.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
+  clean: true,
   fixedExtension: true,
   platform: 'node',
   tsconfig: 'tsconfig.build.json',
-};
-
-// One build per entry, not several entries of one: with one build the bundler may hoist shared
-// code (its interop runtime) into a subpath's chunk, and the main entry would then load that
-// subpath's optional peer (`@nestjs/axios`, `@nestjs/terminus`).
-export default defineConfig([
-  { ...shared, entry: ['src/index.ts'], clean: true },
-  { ...shared, entry: ['src/http.ts'], clean: false },
-  { ...shared, entry: ['src/terminus.ts'], clean: false },
-]);
+});

@@ -2,7 +2,7 @@ import { attachGoToAuth } from '@goto-auth/axios';
 import type { GoToAuth } from '@goto-auth/core';
 import { HttpService } from '@nestjs/axios';
 import { Inject } from '@nestjs/common';
-import axios, { type CreateAxiosDefaults } from 'axios';
+import type { CreateAxiosDefaults } from 'axios';
 import type { GoToAuthClientFactory } from './options.js';
 
 /** The injection token of the default instance's `HttpService`. */
@@ -71,7 +71,11 @@ export function goToHttp(options: GoToHttpOptions = {}): GoToAuthClientFactory {
   return ({ name, authToken }) => ({
     provide: getGoToHttpToken(name),
     useFactory: (auth: GoToAuth) => {
-      const instance = axios.create({ baseURL: auth.baseUrl, ...options.axios });
+      // axios.create through @nestjs/axios's own axios: no default import of axios here.
+      const instance = new HttpService().axiosRef.create({
+        baseURL: auth.baseUrl,
+        ...options.axios,
+      });
       attachGoToAuth(instance, auth, { origins: options.origins });
       return new HttpService(instance);
     },
