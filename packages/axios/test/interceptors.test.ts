@@ -247,5 +247,8 @@ describe('attachGoToAuth', () => {
     expect(() =>
       attachGoToAuth(axios.create(), auth(emu), { origins: ['http://partner.example'] }),
     ).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
+    expect(() =>
+      attachGoToAuth(axios.create(), auth(emu), { origins: ['http://evil.localhost'] }),
+    ).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
   });
 });

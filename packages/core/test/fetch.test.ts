@@ -343,7 +343,11 @@ describe('goToFetch', () => {
   it('refuses origins that are http:// but not loopback', async () => {
     const emu = await emulator();
     const a = auth(emu);
-    for (const origin of ['http://example.com', 'http://api.getgo.com/x']) {
+    for (const origin of [
+      'http://example.com',
+      'http://api.getgo.com/x',
+      'http://evil.localhost',
+    ]) {
       const error = await rejection(
         Promise.resolve().then(() => goToFetch(a, { origins: [origin] })),
       );

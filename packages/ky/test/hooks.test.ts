@@ -221,6 +221,9 @@ describe('goToAuthHooks', () => {
     const emu = await emulator();
     const a = auth(emu);
 
+    expect(() => goToAuthHooks(a, { origins: ['http://evil.localhost:8080'] })).toThrow(
+      expect.objectContaining({ code: 'INSECURE_ENDPOINT' }),
+    );
     expect(() => goToAuthHooks(a, { origins: ['http://partner.example'] })).toThrow(
       expect.objectContaining({
         code: 'INSECURE_ENDPOINT',
