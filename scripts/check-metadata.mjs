@@ -11,6 +11,8 @@ import { publicPackages, root } from './lib/workspace.mjs';
 // are peer dependencies (a second copy would break `instanceof`, DI tokens and decorators).
 const FRAMEWORKS = [
   'ky',
+  'axios',
+  '@nestjs/axios',
   'express',
   '@nestjs/common',
   '@nestjs/core',

@@ -58,9 +58,20 @@ const CONSUMERS = {
     run: {
       imports: {
         '@goto-auth/core':
-          '{ createGoToAuth, normalizeTokenResponse, isGoToAuthError, GoToAuthError }',
+          '{ createGoToAuth, goToFetch, normalizeTokenResponse, isGoToAuthError, GoToAuthError }',
       },
       body: `
+        // goToFetch: the token on GoTo's origin, one retry after a revocation.
+        const fetching = createGoToAuth(authOptions());
+        const gotoFetch = goToFetch(fetching);
+        assert.equal((await gotoFetch(fetching.baseUrl + '/admin/rest/v1/me')).status, 200);
+        emulator.revokeAll();
+        const retried = await gotoFetch(fetching.baseUrl + '/admin/rest/v1/me');
+        assert.equal((await retried.json()).organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        assert.equal(emulator.counters.meRejected, 1);
+        await fetching.close();
+        emulator.reset();
+
         const auth = createGoToAuth(authOptions());
         const token = await auth.getToken();
         assert.equal(token.tokenType, 'Bearer');
@@ -92,9 +103,12 @@ const CONSUMERS = {
     types: {
       imports: {
         '@goto-auth/core':
-          '{ createGoToAuth, normalizeTokenResponse, isGoToAuthError, MemoryTokenStore, type GoToAuth, type GoToAuthOptions, type GoToToken, type TokenStore }',
+          '{ createGoToAuth, goToFetch, normalizeTokenResponse, isGoToAuthError, MemoryTokenStore, type GoToAuth, type GoToAuthOptions, type GoToToken, type TokenStore }',
       },
       body: `
+        const typedFetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> =
+          goToFetch(createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' }), { origins: ['https://api.getgo.com'] });
+        void typedFetch;
         const options: GoToAuthOptions = { clientId: 'id', userId: 'user', password: 'pw', baseUrl: 'http://127.0.0.1:1' };
         const store: TokenStore = new MemoryTokenStore();
         const auth: GoToAuth = createGoToAuth({ ...options, store });
@@ -261,6 +275,56 @@ const CONSUMERS = {
         const api = ky.create({ prefix: auth.baseUrl, hooks: goToAuthHooks(auth) });
         const me: { email: string } = await api.get('admin/rest/v1/me').json<{ email: string }>();
         void me;
+      `,
+    },
+  },
+
+  '@goto-auth/axios': {
+    peers: ['axios'],
+    run: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/axios': '{ attachGoToAuth }',
+        axios: 'axios',
+        'node:http': '{ createServer }',
+      },
+      body: `
+        const auth = createGoToAuth(authOptions());
+        defer(() => auth.close());
+        const api = axios.create({ baseURL: auth.baseUrl });
+        const detach = attachGoToAuth(api, auth);
+        assert.equal((await api.get('/admin/rest/v1/me')).data.organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        // GoTo rejects the token (403 InvalidToken): one retry with a fresh token.
+        emulator.revokeAll();
+        const again = await api.get('/admin/rest/v1/me');
+        assert.equal(again.data.organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        assert.equal(emulator.counters.meRejected, 1);
+        // The token never goes to another origin.
+        let seen = 'unset';
+        const other = await listen(createServer((req, res) => {
+          seen = req.headers.authorization;
+          res.end('{}');
+        }).listen(0, '127.0.0.1'));
+        await api.get(other + '/elsewhere');
+        assert.equal(seen, undefined, 'no Authorization header for another origin');
+        detach();
+        await assert.rejects(api.get('/admin/rest/v1/me'), (e) => e.response?.status === 403);
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/axios': '{ attachGoToAuth }',
+        axios: 'axios',
+      },
+      body: `
+        const auth = createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' });
+        const api = axios.create({ baseURL: auth.baseUrl });
+        const detach: () => void = attachGoToAuth(api, auth, { origins: [auth.baseUrl] });
+        const { data } = await api.get<{ email: string }>('/admin/rest/v1/me', { goToAuthRetried: true });
+        const email: string = notAny(data.email);
+        void email;
+        detach();
       `,
     },
   },
@@ -1058,7 +1122,13 @@ async function main() {
       projects.nest = {
         type: 'nest',
         tarballs: Object.fromEntries(
-          ['@goto-auth/core', '@goto-auth/emulator', nestPkg.name].map((n) => [n, tarballs[n]]),
+          [
+            '@goto-auth/core',
+            '@goto-auth/emulator',
+            nestPkg.name,
+            // Our packages it depends on (@goto-auth/axios, for its `http` subpath).
+            ...Object.keys(nestPkg.manifest.dependencies ?? {}).filter((n) => tarballs[n]),
+          ].map((n) => [n, tarballs[n]]),
         ),
         deps: dep([...(CONSUMERS[nestPkg.name].peers ?? []), '@types/node']),
       };

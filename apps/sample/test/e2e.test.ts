@@ -146,6 +146,19 @@ describe('pnpm start (embedded emulator)', () => {
     ]);
   });
 
+  it('GET /api/me-http answers through the HttpService, and recovers from a revocation with one grant', async () => {
+    const me = await getJson(`${url}/api/me-http`);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ organizerKey: '8439885694023999999' });
+
+    const before = (await getJson(`${url}/demo/stats`)).body as unknown as Stats;
+    expect((await getJson(`${url}/demo/revoke`, { method: 'POST' })).status).toBe(200);
+    expect((await getJson(`${url}/api/me-http`)).status).toBe(200);
+    const after = (await getJson(`${url}/demo/stats`)).body as unknown as Stats;
+    expect(after.grants).toBe(before.grants + 1);
+    expect(after.counters.meRejected).toBe(before.counters.meRejected + 1);
+  });
+
   it('exits with 0 within 2 s of SIGTERM sent to `pnpm start`, taking the app with it', async () => {
     if (app === undefined) throw new Error('not started');
     const pid = nestPid(app.output());

@@ -35,6 +35,8 @@ describe('public types', () => {
       userId: 'u',
       password: 'p',
     });
+    // @ts-expect-error: the client id is required
+    GoToAuthModule.forRoot({ userId: 'u', password: 'p' });
     // @ts-expect-error: the factory must return options
     GoToAuthModule.forRootAsync({ useFactory: () => ({ warmUp: false }) });
   });
