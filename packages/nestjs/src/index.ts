@@ -18,4 +18,4 @@ export {
   getGoToAuthToken,
   InjectGoToAuth,
   InjectGoToAuthService,
-} from './tokens.js';
+} from './injection-tokens.js';

@@ -5,7 +5,7 @@ import type {
   GoToAuthModuleOptions,
 } from './options.js';
 import { GoToAuthService } from './service.js';
-import { GOTO_AUTH_MODULE_OPTIONS, getGoToAuthServiceToken, getGoToAuthToken } from './tokens.js';
+import { GOTO_AUTH_MODULE_OPTIONS, getGoToAuthServiceToken, getGoToAuthToken } from './injection-tokens.js';
 
 const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<GoToAuthModuleOptions>({
   optionsInjectionToken: GOTO_AUTH_MODULE_OPTIONS,
