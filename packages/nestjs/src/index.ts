@@ -1,6 +1,14 @@
 export type { GetTokenOptions, GoToAuth, GoToAuthStatus, GoToToken } from '@goto-auth/core';
 export { GoToAuthError, isGoToAuthError } from '@goto-auth/core';
 export { GoToAuthExceptionFilter } from './filter.js';
+export {
+  GOTO_AUTH,
+  GOTO_AUTH_MODULE_OPTIONS,
+  getGoToAuthServiceToken,
+  getGoToAuthToken,
+  InjectGoToAuth,
+  InjectGoToAuthService,
+} from './injection-tokens.js';
 export { GoToAuthModule } from './module.js';
 export type {
   GoToAuthClientFactory,
@@ -11,11 +19,3 @@ export type {
   GoToAuthOptionsFactory,
 } from './options.js';
 export { GoToAuthService } from './service.js';
-export {
-  GOTO_AUTH,
-  GOTO_AUTH_MODULE_OPTIONS,
-  getGoToAuthServiceToken,
-  getGoToAuthToken,
-  InjectGoToAuth,
-  InjectGoToAuthService,
-} from './injection-tokens.js';

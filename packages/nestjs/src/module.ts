@@ -1,11 +1,15 @@
 import { ConfigurableModuleBuilder, type DynamicModule, Module } from '@nestjs/common';
+import {
+  GOTO_AUTH_MODULE_OPTIONS,
+  getGoToAuthServiceToken,
+  getGoToAuthToken,
+} from './injection-tokens.js';
 import type {
   GoToAuthModuleAsyncOptions,
   GoToAuthModuleExtras,
   GoToAuthModuleOptions,
 } from './options.js';
 import { GoToAuthService } from './service.js';
-import { GOTO_AUTH_MODULE_OPTIONS, getGoToAuthServiceToken, getGoToAuthToken } from './injection-tokens.js';
 
 const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<GoToAuthModuleOptions>({
   optionsInjectionToken: GOTO_AUTH_MODULE_OPTIONS,

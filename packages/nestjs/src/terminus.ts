@@ -8,8 +8,8 @@ import type { GoToAuthStatus } from '@goto-auth/core';
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { GoToAuthService } from './service.js';
 import { getGoToAuthServiceToken } from './injection-tokens.js';
+import { GoToAuthService } from './service.js';
 
 /**
  * What the indicator reports under its key, beside `status`. Never a secret. (A type alias, not
