@@ -3,10 +3,11 @@
  * Core is bundled from its dist as an application would bundle it (esbuild, platform neutral),
  * run in each runtime, and talks to an emulator in this process over loopback.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulator, me } from '../../../tools/test-support/src/index.ts';
+import { emulator, me, onCleanup } from '../../../tools/test-support/src/index.ts';
 import {
   bundle,
   type ProcessRuntime,
@@ -168,4 +169,47 @@ describe.each([...PROCESS_RUNTIMES, 'workerd' as const])('core in %s', (runtime)
       expect(emu.counters.passwordGrants).toBe(1);
     });
   }
+});
+
+describe("the README's Worker", () => {
+  it('is the code the README shows', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## In a Cloudflare Worker'));
+    const shown = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+    const code = readFileSync(fixture('readme-worker.ts'), 'utf8').replace('_request', 'request');
+    expect(lines(shown).length).toBeGreaterThan(10);
+    expect(lines(code)).toEqual(expect.arrayContaining(lines(shown)));
+  });
+
+  it('shares one module-scope auth object between concurrent requests of an isolate', async () => {
+    const emu = await emulator();
+    // The grant is slow, so the requests overlap while it is in flight.
+    emu.fault({ type: 'latency', ms: 200 });
+    const worker = await startWorkerd(await bundle(fixture('readme-worker.ts')), {
+      bindings: {
+        GOTO_CLIENT_ID: EMULATOR_DEFAULTS.clientId,
+        GOTO_USER_ID: EMULATOR_DEFAULTS.userId,
+        GOTO_PASSWORD: EMULATOR_DEFAULTS.password,
+        GOTO_BASE_URL: emu.url,
+      },
+    });
+    onCleanup(() => worker.close());
+    const call = async () => {
+      const response = await fetch(worker.url);
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+
+    const answers = await Promise.all(Array.from({ length: 5 }, call));
+    answers.push(await call());
+
+    for (const answer of answers) {
+      expect(answer).toEqual({
+        status: 200,
+        body: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
+      });
+    }
+    expect(emu.counters.passwordGrants).toBe(1);
+    expect(emu.counters.meCalls).toBe(6);
+  });
 });
