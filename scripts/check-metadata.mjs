@@ -17,6 +17,8 @@ const FRAMEWORKS = [
   'ioredis',
   'rxjs',
   'reflect-metadata',
+  'hono',
+  'fastify',
 ];
 const CORE = '@goto-auth/core';
 
