@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ContentionConfig, contention } from './contention.ts';
 import { type ExpressConfig, expressFigure } from './express.ts';
+import { type FastifyConfig, fastifyFigure } from './fastify.ts';
 import { type HerdConfig, herd } from './herd.ts';
 import { type HotPathConfig, hotPath } from './hot-path.ts';
 import { type KyConfig, kyFigure } from './ky.ts';
@@ -33,6 +34,7 @@ const only = process.argv
 interface Profile {
   hot: HotPathConfig;
   express: ExpressConfig;
+  fastify: FastifyConfig;
   ky: KyConfig;
   herd: HerdConfig;
   memoryCycles: number;
@@ -44,6 +46,7 @@ interface Profile {
 const FULL: Profile = {
   hot: { rounds: 25, minCpuTimeMs: 100 },
   express: { samples: 20, seconds: 1, connections: 16, profileSeconds: 4 },
+  fastify: { samples: 20, seconds: 1, connections: 16 },
   ky: {
     samples: 30,
     calls: 400,
@@ -60,6 +63,7 @@ const FULL: Profile = {
 const SMOKE: Profile = {
   hot: { rounds: 6, minCpuTimeMs: 50 },
   express: { samples: 2, seconds: 1, connections: 16, profileSeconds: 0 },
+  fastify: { samples: 2, seconds: 1, connections: 16 },
   ky: {
     samples: 8,
     calls: 200,
@@ -107,6 +111,7 @@ async function main(): Promise<number> {
       },
     ],
     [9, 'reliability', () => reliability({ moments: profile.moments })],
+    [10, 'fastify', () => fastifyFigure(profile.fastify)],
   ];
   try {
     for (const [id, name, run] of figures) {
