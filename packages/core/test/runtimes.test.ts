@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulator, me, onCleanup } from '../../../tools/test-support/src/index.ts';
+import { emulator, getJsonTogether, me, onCleanup } from '../../../tools/test-support/src/index.ts';
 import {
   bundle,
   type ProcessRuntime,
@@ -195,20 +195,15 @@ describe("the README's Worker", () => {
       },
     });
     onCleanup(() => worker.close());
-    const call = async () => {
-      const response = await fetch(worker.url);
-      return { status: response.status, body: (await response.json()) as unknown };
-    };
+    const answers = await getJsonTogether(worker.url, 5);
+    answers.push(...(await getJsonTogether(worker.url, 1)));
 
-    const answers = await Promise.all(Array.from({ length: 5 }, call));
-    answers.push(await call());
-
-    for (const answer of answers) {
-      expect(answer).toEqual({
+    expect(answers).toEqual(
+      Array(6).fill({
         status: 200,
         body: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
-      });
-    }
+      }),
+    );
     expect(emu.counters.passwordGrants).toBe(1);
     expect(emu.counters.meCalls).toBe(6);
   });

@@ -1,11 +1,21 @@
-import { type GoToAuthErrorCode, isGoToAuthError } from '@goto-auth/core';
-import { EMULATOR_DEFAULTS, type EmulatorFault } from '@goto-auth/emulator';
+import { isGoToAuthError } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import {
+  expectProblem,
+  getJsonTogether,
+  leaveWhileWaiting,
+  PROBLEM_CASES,
+  watchSignals,
+} from '@goto-auth/test-support';
 import { describe, expect, it } from 'vitest';
 import { goToAuthPlugin } from '../src/index.js';
-import { app, auth, emulator, listen, until } from './helpers.js';
+import { app, auth, emulator, listen } from './helpers.js';
 
 const ME = '/admin/rest/v1/me';
-const SECRETS = [EMULATOR_DEFAULTS.password, EMULATOR_DEFAULTS.clientSecret];
+const OK_BODY = {
+  organizerKey: EMULATOR_DEFAULTS.organizerKey,
+  me: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
+};
 
 describe('goToAuthPlugin', () => {
   it('puts the token on request.goto for routes that ask, over real HTTP, with one grant', async () => {
@@ -25,21 +35,9 @@ describe('goToAuthPlugin', () => {
     });
     const url = await listen(fastify);
 
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const response = await fetch(`${url}/me`);
-        return {
-          status: response.status,
-          body: (await response.json()) as Record<string, unknown>,
-        };
-      }),
-    );
+    const answers = await getJsonTogether(`${url}/me`, 20);
 
-    for (const { status, body } of answers) {
-      expect(status).toBe(200);
-      expect(body.organizerKey).toBe(EMULATOR_DEFAULTS.organizerKey);
-      expect(body.me).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
-    }
+    expect(answers).toEqual(Array(20).fill({ status: 200, body: OK_BODY }));
     expect(handled).toBe(20);
     expect(emu.counters.passwordGrants).toBe(1);
     expect(fastify.goto).toBe(a);
@@ -72,46 +70,7 @@ describe('goToAuthPlugin', () => {
     expect(emu.counters.passwordGrants).toBe(1);
   });
 
-  const failures: Array<{
-    name: string;
-    fault: EmulatorFault | undefined;
-    password?: string;
-    status: number;
-    code: GoToAuthErrorCode;
-    retryAfter: string | undefined;
-  }> = [
-    {
-      name: 'GoTo drops the connection',
-      fault: { type: 'drop' },
-      status: 503,
-      code: 'NETWORK_ERROR',
-      retryAfter: '5',
-    },
-    {
-      name: 'GoTo rate limits',
-      fault: { type: 'rate-limit', retryAfterSeconds: 7 },
-      status: 503,
-      code: 'RATE_LIMITED',
-      retryAfter: '7',
-    },
-    {
-      name: 'GoTo answers an HTML page',
-      fault: { type: 'html' },
-      status: 502,
-      code: 'INVALID_RESPONSE',
-      retryAfter: undefined,
-    },
-    {
-      name: 'the password is wrong',
-      fault: undefined,
-      password: 'not-the-password',
-      status: 500,
-      code: 'INVALID_CREDENTIALS',
-      retryAfter: undefined,
-    },
-  ];
-
-  it.each(failures)('answers $status problem+json when $name', async (failure) => {
+  it.each(PROBLEM_CASES)('answers $status problem+json when $name', async (failure) => {
     const emu = await emulator();
     if (failure.fault) emu.fault(failure.fault);
     const fastify = app({ logs: [] });
@@ -126,20 +85,14 @@ describe('goToAuthPlugin', () => {
 
     const response = await fastify.inject('/me');
 
-    expect(response.statusCode).toBe(failure.status);
-    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.headers['retry-after']).toBe(failure.retryAfter);
-    expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.json()).toEqual({
-      type: `https://goto-auth.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
-      title: expect.any(String),
-      status: failure.status,
-      detail: expect.any(String),
-      code: failure.code,
-    });
-    for (const secret of [...SECRETS, failure.password ?? SECRETS[0]]) {
-      expect(response.body).not.toContain(secret);
-    }
+    expectProblem(
+      {
+        status: response.statusCode,
+        header: (name) => response.headers[name] as string | undefined,
+        text: response.body,
+      },
+      failure,
+    );
     expect(handled).toBe(0);
   });
 
@@ -267,19 +220,7 @@ describe('goToAuthPlugin', () => {
     const emu = await emulator();
     emu.fault({ type: 'latency', ms: 60_000 });
     const a = auth(emu);
-    let signal: AbortSignal | undefined;
-    const watched = new Proxy(a, {
-      get(target, property) {
-        if (property === 'getToken') {
-          return (options: { signal?: AbortSignal }) => {
-            signal = options.signal;
-            return target.getToken(options);
-          };
-        }
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const { auth: watched, signal } = watchSignals(a);
     const fastify = app();
     await fastify.register(goToAuthPlugin, { auth: watched });
     let handled = 0;
@@ -288,15 +229,9 @@ describe('goToAuthPlugin', () => {
       return {};
     });
     const url = await listen(fastify);
-    const client = new AbortController();
 
-    const request = fetch(`${url}/me`, { signal: client.signal }).catch((error: unknown) => error);
-    await until(() => signal !== undefined);
-    expect(signal?.aborted).toBe(false);
-    client.abort();
+    await leaveWhileWaiting(`${url}/me`, signal);
 
-    await until(() => signal?.aborted === true);
-    expect(await request).toMatchObject({ name: 'AbortError' });
     expect(handled).toBe(0);
     // The shared refresh goes on for everyone else.
     expect(a.status().state).toBe('refreshing');

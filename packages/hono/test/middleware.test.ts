@@ -1,14 +1,25 @@
-import { type GoToAuth, type GoToAuthErrorCode, isGoToAuthError } from '@goto-auth/core';
-import { EMULATOR_DEFAULTS, type EmulatorFault } from '@goto-auth/emulator';
-import { stubGoToEnv } from '@goto-auth/test-support';
+import { type GoToAuth, isGoToAuthError } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import {
+  answerOf,
+  expectProblem,
+  getJsonTogether,
+  leaveWhileWaiting,
+  PROBLEM_CASES,
+  stubGoToEnv,
+  watchSignals,
+} from '@goto-auth/test-support';
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
 import { type GoToAuthEnv, goToAuth, goToAuthFromEnv } from '../src/index.js';
-import { auth, emulator, serve, until } from './helpers.js';
+import { auth, emulator, serve } from './helpers.js';
 
 const ME = '/admin/rest/v1/me';
-const SECRETS = [EMULATOR_DEFAULTS.password, EMULATOR_DEFAULTS.clientSecret];
+const OK_BODY = {
+  organizerKey: EMULATOR_DEFAULTS.organizerKey,
+  me: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
+};
 
 /** A Hono app on a real HTTP server whose one route calls GoTo's /me with c.var.goto. */
 async function app(
@@ -32,95 +43,21 @@ describe('goToAuth middleware (Hono on @hono/node-server)', () => {
     const emu = await emulator();
     const { url, calls } = await app(auth(emu));
 
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const response = await fetch(`${url}/me`);
-        return {
-          status: response.status,
-          body: (await response.json()) as Record<string, unknown>,
-        };
-      }),
-    );
+    const answers = await getJsonTogether(`${url}/me`, 20);
 
-    for (const { status, body } of answers) {
-      expect(status).toBe(200);
-      expect(body.organizerKey).toBe(EMULATOR_DEFAULTS.organizerKey);
-      expect(body.me).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
-    }
+    expect(answers).toEqual(Array(20).fill({ status: 200, body: OK_BODY }));
     expect(calls.handler).toBe(20);
     expect(emu.counters.passwordGrants).toBe(1);
   });
 
-  const failures: Array<{
-    name: string;
-    fault: EmulatorFault | undefined;
-    password?: string;
-    status: number;
-    code: GoToAuthErrorCode;
-    retryAfter: string | null;
-  }> = [
-    {
-      name: 'GoTo drops the connection',
-      fault: { type: 'drop' },
-      status: 503,
-      code: 'NETWORK_ERROR',
-      retryAfter: '5',
-    },
-    {
-      name: 'GoTo answers 503',
-      fault: { type: 'status', status: 503 },
-      status: 503,
-      code: 'SERVER_ERROR',
-      retryAfter: '5',
-    },
-    {
-      name: 'GoTo rate limits',
-      fault: { type: 'rate-limit', retryAfterSeconds: 7 },
-      status: 503,
-      code: 'RATE_LIMITED',
-      retryAfter: '7',
-    },
-    {
-      name: 'GoTo answers an HTML page',
-      fault: { type: 'html' },
-      status: 502,
-      code: 'INVALID_RESPONSE',
-      retryAfter: null,
-    },
-    {
-      name: 'the password is wrong',
-      fault: undefined,
-      password: 'not-the-password',
-      status: 500,
-      code: 'INVALID_CREDENTIALS',
-      retryAfter: null,
-    },
-  ];
-
-  it.each(failures)('answers $status problem+json when $name', async (failure) => {
+  it.each(PROBLEM_CASES)('answers $status problem+json when $name', async (failure) => {
     const emu = await emulator();
     if (failure.fault) emu.fault(failure.fault);
     const { url, calls } = await app(
       auth(emu, failure.password === undefined ? {} : { password: failure.password }),
     );
 
-    const response = await fetch(`${url}/me`);
-    const text = await response.text();
-
-    expect(response.status).toBe(failure.status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(response.headers.get('retry-after')).toBe(failure.retryAfter);
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(JSON.parse(text)).toEqual({
-      type: `https://goto-auth.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
-      title: expect.any(String),
-      status: failure.status,
-      detail: expect.any(String),
-      code: failure.code,
-    });
-    for (const secret of [...SECRETS, failure.password ?? SECRETS[0]]) {
-      expect(text).not.toContain(secret);
-    }
+    expectProblem(await answerOf(await fetch(`${url}/me`)), failure);
     expect(calls.handler).toBe(0);
   });
 
@@ -202,29 +139,11 @@ describe('goToAuth middleware (Hono on @hono/node-server)', () => {
     const emu = await emulator();
     emu.fault({ type: 'latency', ms: 60_000 });
     const a = auth(emu);
-    let signal: AbortSignal | undefined;
-    const watched = new Proxy(a, {
-      get(target, property) {
-        if (property === 'getToken') {
-          return (options: { signal?: AbortSignal }) => {
-            signal = options.signal;
-            return target.getToken(options);
-          };
-        }
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const { auth: watched, signal } = watchSignals(a);
     const { url, calls } = await app(a, goToAuth(watched, { logger: false }));
-    const client = new AbortController();
 
-    const request = fetch(`${url}/me`, { signal: client.signal }).catch((error: unknown) => error);
-    await until(() => signal !== undefined);
-    expect(signal?.aborted).toBe(false);
-    client.abort();
+    await leaveWhileWaiting(`${url}/me`, signal);
 
-    await until(() => signal?.aborted === true);
-    expect(await request).toMatchObject({ name: 'AbortError' });
     expect(calls.handler).toBe(0);
     // The shared refresh goes on for everyone else.
     expect(a.status().state).toBe('refreshing');

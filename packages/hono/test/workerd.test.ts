@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import { getJsonTogether } from '@goto-auth/test-support';
 import { bundle, startWorkerd } from '@goto-auth/test-support/runtimes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emulator, onCleanup } from './helpers.js';
@@ -28,20 +29,15 @@ describe('goToAuth in workerd (Cloudflare Workers)', () => {
       GOTO_PASSWORD: EMULATOR_DEFAULTS.password,
       GOTO_BASE_URL: emu.url,
     });
-    const call = async () => {
-      const response = await fetch(`${url}/goto/me`);
-      return { status: response.status, body: (await response.json()) as unknown };
-    };
+    const answers = await getJsonTogether(`${url}/goto/me`, 5);
+    answers.push(...(await getJsonTogether(`${url}/goto/me`, 1)));
 
-    const answers = await Promise.all(Array.from({ length: 5 }, call));
-    answers.push(await call());
-
-    for (const answer of answers) {
-      expect(answer).toEqual({
+    expect(answers).toEqual(
+      Array(6).fill({
         status: 200,
         body: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
-      });
-    }
+      }),
+    );
     expect(emu.counters.passwordGrants).toBe(1);
     expect(emu.counters.meCalls).toBe(6);
   });
