@@ -252,8 +252,19 @@ function transient(code: GoToAuthErrorCode, retryGapMs: number): Record<MomentId
   };
 }
 
-/** A final answer from GoTo: one request, never retried. */
-function final(code: GoToAuthErrorCode, rules: string, what: string): Record<MomentId, Expected> {
+/**
+ * A final answer from GoTo: never retried. With `refreshFirst`, the moments that hold a refresh
+ * token send it first; its failure is not transient, so it is dropped and the password grant
+ * follows once (4.2): two requests.
+ */
+function final(
+  code: GoToAuthErrorCode,
+  rules: string,
+  what: string,
+  refreshFirst = false,
+): Record<MomentId, Expected> {
+  const later = refreshFirst ? 2 : 1;
+  const fallback = refreshFirst ? ' (the refresh, then the password grant once)' : '';
   return {
     'cold-start': {
       saw: error(code),
@@ -264,28 +275,29 @@ function final(code: GoToAuthErrorCode, rules: string, what: string): Record<Mom
     },
     'proactive-refresh': {
       saw: T0_SERVED,
-      tokenRequests: 1,
+      tokenRequests: later,
       keptServing: 'yes',
-      rules: rules.includes('4.4') ? rules : `${rules}, 4.4`,
-      why: `${what}: not retried; the still-valid T0 keeps serving`,
+      rules: `${rules.includes('4.4') ? rules : `${rules}, 4.4`}${refreshFirst ? ', 4.2' : ''}`,
+      why: `${what}${fallback}: not retried; the still-valid T0 keeps serving`,
     },
     'after-invalidate': {
       saw: error(code),
-      tokenRequests: 1,
+      tokenRequests: later,
       keptServing: 'no',
       firstGapMs: MATRIX.minGrantInterval,
-      rules: `${rules}, 4.5, 4.8`,
-      why: `${what}: not retried; T0 was rejected; the grant waited for the floor`,
+      rules: `${rules}, 4.5, 4.8${refreshFirst ? ', 4.2' : ''}`,
+      why: `${what}${fallback}: not retried; T0 was rejected; the grant waited for the floor`,
     },
   };
 }
 
 const retryAfterMs = MATRIX.retryAfterSeconds * 1000;
-const invalidResponse = final('INVALID_RESPONSE', '§1, §7', 'not a usable token response');
+const invalidResponse = final('INVALID_RESPONSE', '§1, §7', 'not a usable token response', true);
 
 /**
  * The expected outcome of every cell, as data, from DESIGN.md:
- * - 4.2: single flight; a rejected refresh token falls back to the password grant once.
+ * - 4.2: single flight; a refresh that fails for any non-transient reason drops that refresh
+ *   token and falls back to the password grant once.
  * - 4.4: network, timeout, 5xx and 429 retry with capped exponential backoff and jitter,
  *   honoring Retry-After; the still-valid old token keeps serving; INVALID_CREDENTIALS and
  *   INVALID_CLIENT are never retried (and nothing outside that list is "transient").

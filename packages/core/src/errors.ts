@@ -29,10 +29,15 @@ export const GoToAuthErrorCode = {
   INSECURE_ENDPOINT: 'INSECURE_ENDPOINT',
   /** The options passed to `createGoToAuth` are unusable. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
-  /** The shared token store failed (for example Redis is unreachable) or holds unreadable data. */
+  /** The shared token store failed (for example Redis is unreachable) or holds unreadable data. Retried. */
   STORE_ERROR: 'STORE_ERROR',
   /** `close()` was called. */
   CLOSED: 'CLOSED',
+  /**
+   * Something failed that should not fail (a bug in a custom store or in goto-auth itself).
+   * Not retried: the message says what threw.
+   */
+  UNEXPECTED_ERROR: 'UNEXPECTED_ERROR',
 } as const;
 
 /** The string-literal union of {@link GoToAuthErrorCode} values. */

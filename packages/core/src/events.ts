@@ -1,5 +1,8 @@
 import type { GoToAuthErrorCode } from './errors.js';
 
+/** The kind of token request sent to GoTo. */
+export type GrantType = 'password' | 'refresh_token';
+
 /** How a token reached the manager. */
 export type TokenSource = 'password' | 'refresh_token' | 'store';
 
@@ -45,15 +48,53 @@ export type GoToAuthEvent =
       age: number | undefined;
     }
   | {
+      /** One token request to GoTo ended (sent only for requests that left the process). */
+      type: 'request';
+      /** Which grant was requested. */
+      grant: GrantType;
+      /** Whether GoTo answered with a usable token. */
+      outcome: 'success' | 'failure';
+      /** The error's code, on failure. */
+      code: GoToAuthErrorCode | undefined;
+      /** The HTTP status GoTo answered with, when it answered. */
+      status: number | undefined;
+      /** When the request was sent, in epoch ms. */
+      startedAt: number;
+      /** How long the request took, in ms. */
+      durationMs: number;
+    }
+  | {
+      /** A wait for the store's refresh lock ended. */
+      type: 'lock';
+      /**
+       * `'acquired'`: this process holds the lock; `'delivered'`: another process's fresh token
+       * arrived while waiting; `'timeout'`: the holder took too long; `'unavailable'`: the store
+       * failed.
+       */
+      outcome: 'acquired' | 'delivered' | 'timeout' | 'unavailable';
+      /** How long the wait took, in ms. */
+      waitMs: number;
+    }
+  | {
       /** Something needs a person's attention. */
       type: 'warning';
       /**
        * `CREDENTIALS_CONTENDED`: tokens keep being rejected soon after minting (another client
-       * uses the credentials); `STORE_UNAVAILABLE`: the store failed and was worked around.
+       * uses the credentials); `STORE_UNAVAILABLE`: the store failed and was worked around;
+       * `REFRESH_UNAVAILABLE`: a refresh failed for a reason a retry will not fix (the endpoint
+       * is gone, the client is refused…), so the refresh token was dropped for one password
+       * grant; `RESPONSE_FIELD_DROPPED`: GoTo sent a descriptive field of an unexpected type,
+       * which was dropped while the token was kept.
        */
-      code: 'CREDENTIALS_CONTENDED' | 'STORE_UNAVAILABLE';
+      code:
+        | 'CREDENTIALS_CONTENDED'
+        | 'STORE_UNAVAILABLE'
+        | 'REFRESH_UNAVAILABLE'
+        | 'RESPONSE_FIELD_DROPPED';
       /** What happened and what to do, for a person (never a secret). */
       message: string;
+      /** The HTTP status involved, when there was one. */
+      status?: number;
     };
 
 /** The `type` values of {@link GoToAuthEvent}. */

@@ -1,8 +1,7 @@
 import * as oidc from 'openid-client';
 import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
-import { normalizeTokenResponse } from './normalize.js';
+import { type ParsedTokenResponse, parseTokenResponse } from './normalize.js';
 import type { ResolvedOptions } from './options.js';
-import type { GoToToken } from './token.js';
 
 const USER_AGENT = 'goto-auth';
 
@@ -70,19 +69,36 @@ function tooLarge(limit: number): GoToAuthError {
   );
 }
 
-/** Replaces every known secret in a text GoTo sent back, so no message can echo one. */
-function scrub(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text.slice(0, 200);
+/**
+ * Replaces every known secret in a text, as sent and as a form or URL would encode it, so no
+ * message can echo one. Every secret is redacted whatever its length.
+ */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  const forms = new Set<string>();
   for (const secret of secrets) {
-    if (secret !== undefined && secret.length >= 3) out = out.split(secret).join('[redacted]');
+    if (secret === undefined || secret === '') continue;
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+    forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
+  }
+  // Longest first: a short secret inside a longer one must not break the longer one's match.
+  let out = text;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+    out = out.split(form).join('[redacted]');
   }
   return out;
+}
+
+/** Redacts first, then truncates: a secret cut in half would no longer be found. */
+function scrub(text: string, secrets: readonly (string | undefined)[], limit: number): string {
+  return redact(text, secrets).slice(0, limit);
 }
 
 async function errorFromResponse(
   response: Response,
   grant: Grant,
   options: ResolvedOptions,
+  secrets: readonly (string | undefined)[],
 ): Promise<GoToAuthError> {
   const { status } = response;
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'), options.now());
@@ -92,18 +108,13 @@ async function errorFromResponse(
     const body: unknown = JSON.parse(await readCapped(response, options.maxResponseBytes));
     if (typeof body === 'object' && body !== null) {
       const { error, error_description } = body as Record<string, unknown>;
-      if (typeof error === 'string') oauthError = error.slice(0, 64);
+      if (typeof error === 'string') oauthError = scrub(error, secrets, 64);
       if (typeof error_description === 'string') description = error_description;
     }
   } catch {
     // Not JSON, or too large: the status alone decides.
   }
-  const secrets = [
-    options.password,
-    options.clientSecret,
-    grant.type === 'refresh_token' ? grant.refreshToken : undefined,
-  ];
-  const said = description === '' ? '' : `: ${scrub(description, secrets)}`;
+  const said = description === '' ? '' : `: ${scrub(description, secrets, 200)}`;
   const details = { status, oauthError, retryAfter, response };
   const make = (code: GoToAuthErrorCode, message: string) =>
     new GoToAuthError(code, message, details);
@@ -154,7 +165,8 @@ export async function requestToken(
   options: ResolvedOptions,
   grant: Grant,
   signal: AbortSignal,
-): Promise<GoToToken> {
+  secrets: readonly (string | undefined)[],
+): Promise<ParsedTokenResponse> {
   const url = grant.type === 'password' ? options.tokenUrl : options.refreshUrl;
   const useBasic = grant.type === 'refresh_token' || options.endpoint === 'v2';
   if (useBasic && options.clientSecret === undefined) {
@@ -169,7 +181,7 @@ export async function requestToken(
   if (url.startsWith('http:')) oidc.allowInsecureRequests(config);
 
   const sentAt = options.now();
-  let token: GoToToken | undefined;
+  let parsed: ParsedTokenResponse | undefined;
   config[oidc.customFetch] = async (input, init) => {
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
@@ -190,6 +202,8 @@ export async function requestToken(
         // Called unbound: workerd's fetch throws "Illegal invocation" when called as a method
         // of another object.
         const send = options.fetch;
+        // Once close() has begun, no token request leaves the process.
+        if (signal.aborted) throw signal.reason;
         response = await send(input, {
           ...(init as RequestInit),
           headers,
@@ -198,14 +212,15 @@ export async function requestToken(
       } catch (cause) {
         throw failure(cause);
       }
-      if (!response.ok) throw await errorFromResponse(response, grant, options);
+      if (!response.ok) throw await errorFromResponse(response, grant, options, secrets);
       let text: string;
       try {
         text = await readCapped(response, options.maxResponseBytes);
       } catch (cause) {
         throw failure(cause);
       }
-      token = normalizeTokenResponse(text, sentAt);
+      parsed = parseTokenResponse(text, sentAt);
+      const { token } = parsed;
       // What openid-client validates: the standard shape of what GoTo meant.
       return Response.json({
         access_token: token.accessToken,
@@ -229,8 +244,9 @@ export async function requestToken(
       }
       return new GoToAuthError(
         'NETWORK_ERROR',
-        `Could not reach GoTo's token endpoint at ${new URL(url).origin} (${describeNetworkError(cause)}).`,
-        { cause },
+        `Could not reach GoTo's token endpoint at ${new URL(url).origin} (${scrub(describeNetworkError(cause), secrets, 200)}).`,
+        // The cause is kept only when its own text carries no secret.
+        redact(String(cause), secrets) === String(cause) ? { cause } : {},
       );
     }
   };
@@ -257,11 +273,11 @@ export async function requestToken(
     // openid-client's errors may hold the response body in `cause`: never pass it on.
     throw new GoToAuthError(
       'INVALID_RESPONSE',
-      `GoTo's token response failed validation (${error instanceof Error ? error.message : 'unknown error'}).`,
+      `GoTo's token response failed validation (${scrub(error instanceof Error ? error.message : 'unknown error', secrets, 200)}).`,
     );
   }
-  if (token === undefined) {
+  if (parsed === undefined) {
     throw new GoToAuthError('INVALID_RESPONSE', 'GoTo answered without a token.');
   }
-  return token;
+  return parsed;
 }

@@ -79,6 +79,7 @@ const TITLES: Record<GoToAuthErrorCode, string> = {
   INVALID_OPTIONS: 'The GoTo client is misconfigured',
   STORE_ERROR: 'The shared token store is unavailable',
   CLOSED: 'The GoTo client is shutting down',
+  UNEXPECTED_ERROR: 'The GoTo client failed unexpectedly',
 };
 
 /**

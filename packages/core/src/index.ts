@@ -5,6 +5,7 @@ export type {
   GoToAuthEventType,
   GoToAuthListener,
   GoToAuthLogger,
+  GrantType,
   RefreshReason,
   TokenSource,
 } from './events.js';
@@ -13,8 +14,8 @@ export type { ProblemDetails, ProblemResponse } from './http.js';
 export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';
 export { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from './normalize.js';
 export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
-export { checkGoToUrl, DEFAULT_BASE_URL } from './options.js';
-export type { TokenStore, TokenStoreLock } from './store.js';
+export { checkGoToUrl, DEFAULT_AUTH_URL, DEFAULT_BASE_URL } from './options.js';
+export type { TokenStore, TokenStoreEntry, TokenStoreLock } from './store.js';
 export { MemoryTokenStore, tokenStoreKey } from './store.js';
 export type { TimerHandle, TimerProvider } from './timers.js';
 export type { GoToToken } from './token.js';

@@ -30,12 +30,18 @@ function parse(text: string): unknown {
   }
 }
 
-function text(record: Record<string, unknown>, key: string): string | undefined {
+/**
+ * A descriptive field: a string, or a safe integer sent as a number. Anything else is dropped
+ * (and named in `dropped`): GoTo has already minted the token, which revoked the others, so a
+ * cosmetic field of an odd type must not throw the token away.
+ */
+function text(record: Record<string, unknown>, key: string, dropped: string[]): string | undefined {
   const value = record[key];
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  throw invalid(`GoTo's token response has a "${key}" that is not a string.`);
+  dropped.push(key);
+  return undefined;
 }
 
 function seconds(record: Record<string, unknown>, key: string): number | undefined {
@@ -53,25 +59,18 @@ function seconds(record: Record<string, unknown>, key: string): number | undefin
   return n;
 }
 
+/** A normalized token and the descriptive fields that were dropped for their type. */
+export interface ParsedTokenResponse {
+  token: GoToToken;
+  /** Names of fields GoTo sent with an unexpected type (a number beyond 2^53, an object…). */
+  dropped: string[];
+}
+
 /**
- * Turns GoTo's token response into a {@link GoToToken}. Pure: no I/O, no clock unless `now`
- * is omitted.
- *
- * Accepts GoTo's quirks: no `token_type`, `expires_in` as a string, blank strings for absent
- * values, long digit ids, and the trailing comma of GoTo's documented example.
- *
- * @param body - the parsed JSON object, or the raw response text
- * @param now - when the grant request was sent, in epoch ms; expiry counts from here
- * @throws {@link GoToAuthError} `INVALID_RESPONSE` for anything that is not a usable token
- * response. The message names the field, never its value.
- *
- * @example
- * ```ts
- * const token = normalizeTokenResponse('{"access_token":"…","expires_in":"3600"}', sentAt);
- * token.expiresAt === sentAt + 3_600_000;
- * ```
+ * {@link normalizeTokenResponse}, also naming the fields it dropped, so the manager can warn.
+ * @internal
  */
-export function normalizeTokenResponse(body: unknown, now: number = Date.now()): GoToToken {
+export function parseTokenResponse(body: unknown, now: number): ParsedTokenResponse {
   const value = typeof body === 'string' ? parse(body) : body;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('GoTo answered with a token response that is not a JSON object.');
@@ -90,12 +89,16 @@ export function normalizeTokenResponse(body: unknown, now: number = Date.now()):
   ) {
     throw invalid('GoTo\'s token response has a "token_type" other than Bearer.');
   }
+  const dropped: string[] = [];
+  const field = (key: string) => text(record, key, dropped);
   const expiresIn = seconds(record, 'expires_in') ?? DEFAULT_EXPIRES_IN_S;
-  const refreshToken = text(record, 'refresh_token');
+  // A refresh token of an odd type is dropped like a cosmetic field: the next refresh is a
+  // password grant, which is better than discarding an access token that already revoked others.
+  const refreshToken = field('refresh_token');
   const refreshExpiresIn = seconds(record, 'refresh_token_expires_in');
-  const accountType = text(record, 'account_type')?.toLowerCase();
+  const accountType = field('account_type')?.toLowerCase();
 
-  return createToken({
+  const token = createToken({
     accessToken,
     refreshToken,
     tokenType: 'Bearer',
@@ -106,14 +109,41 @@ export function normalizeTokenResponse(body: unknown, now: number = Date.now()):
         ? undefined
         : now +
           (refreshExpiresIn === undefined ? REFRESH_TOKEN_LIFETIME_MS : refreshExpiresIn * 1000),
-    organizerKey: text(record, 'organizer_key'),
-    accountKey: text(record, 'account_key'),
+    organizerKey: field('organizer_key'),
+    accountKey: field('account_key'),
     accountType:
       accountType === 'personal' || accountType === 'corporate' ? accountType : undefined,
-    firstName: text(record, 'firstName') ?? text(record, 'first_name'),
-    lastName: text(record, 'lastName') ?? text(record, 'last_name'),
-    email: text(record, 'email'),
-    platform: text(record, 'platform'),
-    version: text(record, 'version'),
+    firstName: field('firstName') ?? field('first_name'),
+    lastName: field('lastName') ?? field('last_name'),
+    email: field('email'),
+    platform: field('platform'),
+    version: field('version'),
+    principal: field('principal'),
+    scope: field('scope'),
   });
+  return { token, dropped };
+}
+
+/**
+ * Turns GoTo's token response into a {@link GoToToken}. Pure: no I/O, no clock unless `now`
+ * is omitted.
+ *
+ * Accepts GoTo's quirks: no `token_type`, `expires_in` as a string, blank strings for absent
+ * values, long digit ids, and the trailing comma of GoTo's documented example. A descriptive
+ * field of an unexpected type (an id beyond 2^53 sent as a number, a non-string `email`) is
+ * dropped, never a reason to refuse the token.
+ *
+ * @param body - the parsed JSON object, or the raw response text
+ * @param now - when the grant request was sent, in epoch ms; expiry counts from here
+ * @throws {@link GoToAuthError} `INVALID_RESPONSE` for anything that is not a usable token
+ * response. The message names the field, never its value.
+ *
+ * @example
+ * ```ts
+ * const token = normalizeTokenResponse('{"access_token":"…","expires_in":"3600"}', sentAt);
+ * token.expiresAt === sentAt + 3_600_000;
+ * ```
+ */
+export function normalizeTokenResponse(body: unknown, now: number = Date.now()): GoToToken {
+  return parseTokenResponse(body, now).token;
 }

@@ -10,7 +10,10 @@ export type GoToEndpointStyle = 'legacy' | 'v2';
 export interface GoToRetryOptions {
   /** Retries after the first attempt. @defaultValue 3 */
   limit?: number;
-  /** The first backoff delay in ms; each retry doubles it, with full jitter. @defaultValue 500 */
+  /**
+   * The first backoff delay in ms; each retry doubles it (capped at `maxDelay`) and waits
+   * between half and all of that ("equal jitter"). @defaultValue 500
+   */
   baseDelay?: number;
   /** The longest wait between attempts, in ms; a longer `Retry-After` ends the retries. @defaultValue 30000 */
   maxDelay?: number;
@@ -27,20 +30,29 @@ export interface GoToAuthOptions {
   /** The GoTo user's password. */
   password: string;
   /**
-   * GoTo's API origin. `http://` is accepted only for loopback hosts (the emulator).
+   * GoTo's API origin: Direct Login and the APIs. `http://` is accepted only for loopback hosts
+   * (the emulator). Given alone (without `authUrl`), every grant goes here: one setting points
+   * everything at an emulator or a proxy.
    * @defaultValue `'https://api.getgo.com'`
    */
   baseUrl?: string;
   /**
-   * `'legacy'`: Direct Login, `POST /oauth/access_token` with `user_id` and `client_id` in the
-   * body. `'v2'`: `POST /oauth/v2/token` with HTTP Basic client auth and `username` (needs
-   * `clientSecret`).
+   * GoTo's authentication origin, where refresh and the `v2` password grant go
+   * (`POST ${authUrl}/oauth/token`). GoTo retired token retrieval on `api.getgo.com` for every
+   * grant but Direct Login.
+   * @defaultValue `'https://authentication.logmeininc.com'`, or `baseUrl` when only `baseUrl` is given
+   */
+  authUrl?: string;
+  /**
+   * `'legacy'`: Direct Login, `POST ${baseUrl}/oauth/access_token` with `user_id` and
+   * `client_id` in the body. `'v2'`: `POST ${authUrl}/oauth/token` with HTTP Basic client auth
+   * and `username` (needs `clientSecret`).
    * @defaultValue `'legacy'`
    */
   endpoint?: GoToEndpointStyle;
   /** A full URL for the password grant, for unusual deployments. Overrides `endpoint`'s path. */
   tokenUrl?: string;
-  /** A full URL for the refresh grant. @defaultValue `${baseUrl}/oauth/v2/token` */
+  /** A full URL for the refresh grant. @defaultValue `${authUrl}/oauth/token` */
   refreshUrl?: string;
   /**
    * Where tokens are shared and who refreshes is decided. Use `@goto-auth/redis` when several
@@ -65,7 +77,13 @@ export interface GoToAuthOptions {
    * @defaultValue 5000
    */
   minGrantInterval?: number;
-  /** The refresh lock's lifetime in ms; it expires if its holder dies. @defaultValue `timeout + 5000` */
+  /**
+   * The refresh lock's lifetime in ms; it expires if its holder dies. One hold may send two
+   * requests (a refresh, then the password fallback), so the default covers both; a store whose
+   * locks can be extended has it renewed before each request as well, for at least
+   * `timeout + 1000`. Processes waiting for the holder wait up to `2 * (lockTtl + timeout)`.
+   * @defaultValue `2 * timeout + 5000`
+   */
   lockTtl?: number;
   /** How often to look for a token another process is refreshing, in ms. @defaultValue 100 */
   lockPollInterval?: number;
@@ -96,6 +114,7 @@ export interface ResolvedOptions {
   userId: string;
   password: string;
   baseUrl: string;
+  authUrl: string;
   endpoint: GoToEndpointStyle;
   tokenUrl: string;
   refreshUrl: string;
@@ -117,6 +136,8 @@ export interface ResolvedOptions {
 
 /** GoTo's API origin, the default `baseUrl`. */
 export const DEFAULT_BASE_URL = 'https://api.getgo.com';
+/** GoTo's authentication origin, the default `authUrl`. */
+export const DEFAULT_AUTH_URL = 'https://authentication.logmeininc.com';
 
 const consoleLogger: GoToAuthLogger = {
   warn: (message) => console.warn(message),
@@ -145,12 +166,8 @@ function duration(value: unknown, key: string, fallback: number, min = 0): numbe
 
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-  );
+  // Not `*.localhost`: such names may go through DNS, and then anywhere.
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**
@@ -190,6 +207,10 @@ export function checkGoToUrl(value: string, name: string): URL {
   );
 }
 
+function trimmed(url: URL): string {
+  return url.href.replace(/\/+$/, '');
+}
+
 function checkEndpoint(value: string, key: string): URL {
   return checkGoToUrl(value, `createGoToAuth: "${key}"`);
 }
@@ -211,14 +232,19 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
   if (endpoint === 'v2' && clientSecret === undefined) {
     fail('createGoToAuth: the "v2" endpoint needs "clientSecret" for HTTP Basic client auth.');
   }
-  const base = checkEndpoint(input.baseUrl ?? DEFAULT_BASE_URL, 'baseUrl');
-  const baseUrl = base.href.replace(/\/+$/, '');
-  const defaultTokenPath = endpoint === 'legacy' ? '/oauth/access_token' : '/oauth/v2/token';
-  const tokenUrl = checkEndpoint(input.tokenUrl ?? baseUrl + defaultTokenPath, 'tokenUrl').href;
-  const refreshUrl = checkEndpoint(
-    input.refreshUrl ?? `${baseUrl}/oauth/v2/token`,
-    'refreshUrl',
+  const baseUrl = trimmed(checkEndpoint(input.baseUrl ?? DEFAULT_BASE_URL, 'baseUrl'));
+  const authUrl = trimmed(
+    checkEndpoint(
+      input.authUrl ?? (input.baseUrl === undefined ? DEFAULT_AUTH_URL : baseUrl),
+      'authUrl',
+    ),
+  );
+  const tokenUrl = checkEndpoint(
+    input.tokenUrl ??
+      (endpoint === 'legacy' ? `${baseUrl}/oauth/access_token` : `${authUrl}/oauth/token`),
+    'tokenUrl',
   ).href;
+  const refreshUrl = checkEndpoint(input.refreshUrl ?? `${authUrl}/oauth/token`, 'refreshUrl').href;
 
   const timeout = duration(input.timeout, 'timeout', 10_000, 1);
   const retry =
@@ -248,6 +274,7 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
     userId,
     password,
     baseUrl,
+    authUrl,
     endpoint,
     tokenUrl,
     refreshUrl,
@@ -256,7 +283,7 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
     timeout,
     retry,
     minGrantInterval: duration(input.minGrantInterval, 'minGrantInterval', 5_000),
-    lockTtl: duration(input.lockTtl, 'lockTtl', timeout + 5_000, 1),
+    lockTtl: duration(input.lockTtl, 'lockTtl', 2 * timeout + 5_000, 1),
     lockPollInterval: duration(input.lockPollInterval, 'lockPollInterval', 100, 1),
     onStoreError,
     maxResponseBytes: duration(input.maxResponseBytes, 'maxResponseBytes', 65_536, 1),

@@ -4,6 +4,26 @@ import type { GoToToken } from './token.js';
 export interface TokenStoreLock {
   /** Releases the lock if this holder still owns it; never releases another holder's lock. */
   release(): Promise<void>;
+  /**
+   * Optional: makes the lock last `ttlMs` from now, if this holder still owns it
+   * (compare-and-extend). The manager calls it before each token request of a hold, so a slow
+   * GoTo cannot outlast the lock.
+   *
+   * @returns whether this holder still owns the lock
+   */
+  extend?(ttlMs: number): Promise<boolean>;
+}
+
+/** What a {@link TokenStore} holds under a key: a token and the store's version of it. */
+export interface TokenStoreEntry {
+  /** The stored token. */
+  readonly token: GoToToken;
+  /**
+   * The store's version of this entry: a number the store changes with every write (a
+   * generation counter bumped in the same atomic step as the write). Only ever compared for
+   * equality, never with a host's clock: hosts' clocks disagree.
+   */
+  readonly version: number;
 }
 
 /**
@@ -13,20 +33,30 @@ export interface TokenStoreLock {
  * the hot path. `@goto-auth/redis` implements it for many processes; {@link MemoryTokenStore}
  * for one.
  *
+ * Which stored token is current is decided by the store, never by comparing timestamps made on
+ * different hosts: a write names the version it read (compare-and-set), and loses when another
+ * process wrote in between.
+ *
  * Keys come from {@link tokenStoreKey}: a hash of base URL, client id and user id, never the
  * password.
  */
 export interface TokenStore {
-  /** The stored token, or `undefined`. */
-  get(key: string): Promise<GoToToken | undefined>;
+  /** The stored entry, or `undefined`. */
+  get(key: string): Promise<TokenStoreEntry | undefined>;
   /**
-   * Stores `token` for `ttlMs` milliseconds, unless the stored token has a later `issuedAt`
-   * (a holder that stalled past its lock must not overwrite a newer token).
+   * Stores `token` for `ttlMs` milliseconds if the entry under `key` is still the one read:
+   * its version is `expected`, or there is none and `expected` is `undefined`. The check and
+   * the write are one atomic step.
    *
-   * @returns whether the token was written
+   * @returns the new entry's version, or `undefined` when another write came first
    */
-  set(key: string, token: GoToToken, ttlMs: number): Promise<boolean>;
-  /** Removes the stored token. */
+  set(
+    key: string,
+    token: GoToToken,
+    ttlMs: number,
+    expected: number | undefined,
+  ): Promise<number | undefined>;
+  /** Removes the stored entry. */
   delete(key: string): Promise<void>;
   /**
    * Tries once to take the refresh lock for `key`, held at most `ttlMs` milliseconds.
@@ -42,7 +72,7 @@ export interface TokenStore {
 }
 
 interface MemoryEntry {
-  token: GoToToken;
+  entry: TokenStoreEntry;
   expiresAt: number;
 }
 
@@ -54,27 +84,27 @@ export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, MemoryEntry>();
   readonly #locks = new Map<string, { owner: object; expiresAt: number }>();
   readonly #now: () => number;
+  #version = 0;
 
   /** @param options.now - the clock, for tests. @defaultValue `Date.now` */
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
   }
 
-  async get(key: string): Promise<GoToToken | undefined> {
-    const entry = this.#tokens.get(key);
-    if (entry === undefined) return undefined;
-    if (this.#now() >= entry.expiresAt) {
-      this.#tokens.delete(key);
-      return undefined;
-    }
-    return entry.token;
+  async get(key: string): Promise<TokenStoreEntry | undefined> {
+    return this.#live(key)?.entry;
   }
 
-  async set(key: string, token: GoToToken, ttlMs: number): Promise<boolean> {
-    const current = this.#tokens.get(key);
-    if (current !== undefined && current.token.issuedAt > token.issuedAt) return false;
-    this.#tokens.set(key, { token, expiresAt: this.#now() + ttlMs });
-    return true;
+  async set(
+    key: string,
+    token: GoToToken,
+    ttlMs: number,
+    expected: number | undefined,
+  ): Promise<number | undefined> {
+    if (this.#live(key)?.entry.version !== expected) return undefined;
+    const version = ++this.#version;
+    this.#tokens.set(key, { entry: { token, version }, expiresAt: this.#now() + ttlMs });
+    return version;
   }
 
   async delete(key: string): Promise<void> {
@@ -87,11 +117,29 @@ export class MemoryTokenStore implements TokenStore {
     if (held !== undefined && now < held.expiresAt) return undefined;
     const owner = {};
     this.#locks.set(key, { owner, expiresAt: now + ttlMs });
+    const owned = () => {
+      const lock = this.#locks.get(key);
+      return lock?.owner === owner && this.#now() < lock.expiresAt ? lock : undefined;
+    };
     return {
       release: async () => {
-        if (this.#locks.get(key)?.owner === owner) this.#locks.delete(key);
+        if (owned() !== undefined) this.#locks.delete(key);
+      },
+      extend: async (ms) => {
+        const lock = owned();
+        if (lock !== undefined) lock.expiresAt = this.#now() + ms;
+        return lock !== undefined;
       },
     };
+  }
+
+  #live(key: string): MemoryEntry | undefined {
+    const stored = this.#tokens.get(key);
+    if (stored !== undefined && this.#now() >= stored.expiresAt) {
+      this.#tokens.delete(key);
+      return undefined;
+    }
+    return stored;
   }
 }
 

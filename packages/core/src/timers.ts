@@ -27,24 +27,40 @@ export const defaultTimers: TimerProvider = {
   },
 };
 
-/** Resolves after `ms`, or rejects with `signal.reason` when `signal` aborts first. */
-export function sleep(timers: TimerProvider, ms: number, signal?: AbortSignal): Promise<void> {
+/** Makes a timer keep the process alive (where handles have `ref`; elsewhere a no-op). */
+export function keepAlive(handle: TimerHandle, on: boolean): void {
+  const timer = handle as { ref?: () => void; unref?: () => void } | undefined;
+  if (on) timer?.ref?.();
+  else timer?.unref?.();
+}
+
+/**
+ * Resolves after `ms`, or rejects with `signal.reason` when `signal` aborts first. The timer
+ * does not keep the process alive by itself: `started` receives its handle, for
+ * {@link keepAlive} once someone awaits the wait.
+ */
+export function sleep(
+  timers: TimerProvider,
+  ms: number,
+  signal: AbortSignal,
+  started?: (handle: TimerHandle | undefined) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
+    if (signal.aborted) {
       reject(signal.reason);
       return;
     }
     const onAbort = () => {
       timers.clearTimeout(handle);
-      reject(signal?.reason);
+      started?.(undefined);
+      reject(signal.reason);
     };
     const handle = timers.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
+      started?.(undefined);
       resolve();
     }, ms);
-    // Someone may be awaiting this wait (a back-off, the grant floor): unlike the refresh
-    // timer it must keep the process alive, or a script would exit with its promise pending.
-    (handle as { ref?: () => void } | undefined)?.ref?.();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    started?.(handle);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -6,11 +6,12 @@ import type {
   RefreshReason,
   TokenSource,
 } from './events.js';
-import { type Grant, requestToken } from './grant.js';
+import { type Grant, redact, requestToken } from './grant.js';
 import { type GoToAuthOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { type TokenStoreLock, tokenStoreKey } from './store.js';
-import { sleep, type TimerHandle } from './timers.js';
-import type { GoToToken } from './token.js';
+import { backoff, cooldown } from './policy.js';
+import { type TokenStoreEntry, type TokenStoreLock, tokenStoreKey } from './store.js';
+import { keepAlive, sleep, type TimerHandle } from './timers.js';
+import { type GoToToken, withoutRefreshToken, withPrevious } from './token.js';
 
 /** Options of {@link GoToAuth.getToken}. */
 export interface GetTokenOptions {
@@ -28,6 +29,11 @@ export interface GoToAuthStatus {
    * `'expired'`: the last token expired and no new one could be had; `'closed'`.
    */
   state: 'empty' | 'valid' | 'refreshing' | 'expired' | 'closed';
+  /**
+   * Whether a token serves right now (unexpired and not rejected), whatever `state` says: a
+   * token keeps serving while a refresh runs or after one failed.
+   */
+  serving: boolean;
   /** The current token's facts, without the token. */
   token: GoToTokenInfo | undefined;
   /** When the current token will be refreshed, in epoch ms. */
@@ -43,6 +49,11 @@ export interface GoToAuthStatus {
         message: string;
         /** When it happened, in epoch ms. */
         at: number;
+        /**
+         * When the next attempt is allowed, in epoch ms. After refused credentials this cool-down
+         * doubles with each consecutive refusal (30 s up to 30 min), and only a caller starts it.
+         */
+        retryAt: number;
       }
     | undefined;
 }
@@ -106,14 +117,30 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** One refresh, shared by every caller that arrives while it runs. */
 interface Flight {
   waiters: Deferred<GoToToken>;
+  /** Callers waiting on `waiters`: while there are any, the flight's waits keep the process alive. */
+  waiting: number;
   /** Set once an attempt failed while the old token still served: callers get the old token. */
   servingOld: boolean;
+  /** The back-off, floor or lock-poll wait under way. */
+  sleeping: TimerHandle | undefined;
   done: Promise<void>;
 }
 
-type Held = TokenStoreLock | { token: GoToToken };
+/** A token and where it came from; `version` is the store's, when the store holds it. */
+interface Obtained {
+  token: GoToToken;
+  source: TokenSource;
+  version: number | undefined;
+}
+
+/** The store's lock, or a token another holder delivered while we waited for it. */
+type Held = TokenStoreLock | { entry: TokenStoreEntry };
+
+/** The lock lost mid-hold (it expired or was taken): nothing was sent; start over. */
+const LOST = Symbol('lost');
 
 const NO_LOCK: TokenStoreLock = { release: async () => {} };
 const REJECTED_MEMORY = 8;
@@ -121,7 +148,10 @@ const REJECTED_MEMORY = 8;
 const QUICK_REJECTION_MS = 60_000;
 const QUICK_REJECTIONS_TO_WARN = 3;
 const WARNING_INTERVAL_MS = 5 * 60_000;
-const CREDENTIAL_FAILURE_COOLDOWN_MS = 30_000;
+/** How long `close()` waits for work in flight (store calls it cannot cancel) before returning. */
+const CLOSE_WAIT_MS = 1_000;
+/** Lock losses in one refresh before it fails (retryably) instead of starting over again. */
+const MAX_LOCK_LOSSES = 3;
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -129,12 +159,17 @@ function closedError(): GoToAuthError {
   return new GoToAuthError('CLOSED', 'This GoTo auth object was closed.');
 }
 
-function toGoToAuthError(error: unknown): GoToAuthError {
-  if (isGoToAuthError(error)) return error;
-  return new GoToAuthError('STORE_ERROR', 'Unexpected failure while getting a token.', {
-    cause: error,
-  });
+/** Errors that say "this code is wrong", not "a service is down". */
+function isBug(error: unknown): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError
+  );
 }
+
+type WarningCode = Extract<GoToAuthEvent, { type: 'warning' }>['code'];
 
 class TokenManager implements GoToAuth {
   readonly #o: ResolvedOptions;
@@ -150,14 +185,21 @@ class TokenManager implements GoToAuth {
   #flight: Flight | undefined;
   #timer: TimerHandle | undefined;
   #key: Promise<string> | undefined;
+  /** Access tokens GoTo rejected, newest last. */
   #rejected: string[] = [];
+  /** Refresh tokens that failed for a reason a retry will not fix. */
+  #deadRefreshTokens: string[] = [];
   #pendingReason: RefreshReason | undefined;
   #lastGrantAt = Number.NEGATIVE_INFINITY;
   #quickRejections = 0;
   #lastWarningAt = Number.NEGATIVE_INFINITY;
   #failure: { error: GoToAuthError; until: number; at: number } | undefined;
+  /** Consecutive refreshes that failed for a reason a retry will not fix. */
+  #refusals = 0;
   #lastLoggedCode: string | undefined;
   #lastRefreshAt: number | undefined;
+  #refreshUnavailableWarned = false;
+  readonly #droppedFieldsWarned = new Set<string>();
   #closed = false;
 
   constructor(options: GoToAuthOptions) {
@@ -182,25 +224,32 @@ class TokenManager implements GoToAuth {
     return this.#now() < this.#refreshAt ? this.#token : undefined;
   }
 
+  /** Whether `token` can be handed out now: unexpired and not rejected by GoTo. */
+  #serves(token: GoToToken | undefined, now: number): token is GoToToken {
+    return (
+      token !== undefined && now < token.expiresAt && !this.#rejected.includes(token.accessToken)
+    );
+  }
+
   #slowPath(signal: AbortSignal | undefined): Promise<GoToToken> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(aborted(signal));
     const now = this.#now();
     const current = this.#token;
-    const currentValid =
-      current !== undefined &&
-      now < current.expiresAt &&
-      !this.#rejected.includes(current.accessToken);
+    const serves = this.#serves(current, now);
 
     let flight = this.#flight;
     if (flight === undefined) {
       const failure = this.#failure;
       if (failure !== undefined && now < failure.until) {
-        return currentValid ? Promise.resolve(current) : Promise.reject(failure.error);
+        return serves ? Promise.resolve(current) : Promise.reject(failure.error);
       }
       flight = this.#startFlight(this.#reason(now));
     }
-    if (currentValid && flight.servingOld) return Promise.resolve(current);
+    if (serves && flight.servingOld) return Promise.resolve(current);
+    flight.waiting++;
+    // Someone awaits this refresh now: its waits must keep the process alive.
+    if (flight.sleeping !== undefined) keepAlive(flight.sleeping, true);
     return signal === undefined
       ? flight.waiters.promise
       : withSignal(flight.waiters.promise, signal);
@@ -215,7 +264,13 @@ class TokenManager implements GoToAuth {
 
   #startFlight(reason: RefreshReason): Flight {
     this.#pendingReason = undefined;
-    const flight: Flight = { waiters: deferred(), servingOld: false, done: Promise.resolve() };
+    const flight: Flight = {
+      waiters: deferred(),
+      waiting: 0,
+      servingOld: false,
+      sleeping: undefined,
+      done: Promise.resolve(),
+    };
     this.#flight = flight;
     flight.done = this.#run(flight, reason);
     return flight;
@@ -226,14 +281,13 @@ class TokenManager implements GoToAuth {
     const end = () => {
       if (this.#flight === flight) this.#flight = undefined;
     };
-    const { retry } = this.#o;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { token, source } = await this.#attempt(reason);
-        if (this.#closed) throw closedError();
+        const obtained = await this.#attempt(flight, reason);
+        this.#checkOpen();
         end();
-        this.#adopt(token, source, reason);
-        flight.waiters.resolve(token);
+        this.#adopt(obtained, reason);
+        flight.waiters.resolve(obtained.token);
         return;
       } catch (caught) {
         if (this.#closed) {
@@ -241,9 +295,10 @@ class TokenManager implements GoToAuth {
           flight.waiters.reject(closedError());
           return;
         }
-        const error = toGoToAuthError(caught);
+        const error = this.#toError(caught);
         const now = this.#now();
-        const retryIn = attempt <= retry.limit ? this.#backoff(attempt, error) : undefined;
+        const retryIn =
+          attempt <= this.#o.retry.limit ? backoff(attempt, error, this.#o.retry) : undefined;
         this.#emit({
           type: 'refresh-failed',
           code: error.code,
@@ -252,19 +307,17 @@ class TokenManager implements GoToAuth {
           retryIn,
         });
         const current = this.#token;
-        const oldServes =
-          current !== undefined &&
-          now < current.expiresAt &&
-          !this.#rejected.includes(current.accessToken);
+        const oldServes = this.#serves(current, now);
 
         if (retryIn === undefined) {
           const failed = attempt > 1 ? withAttempts(error, attempt) : error;
           end();
-          this.#fail(failed, now, attempt);
+          const until = this.#fail(failed, now, attempt);
           if (oldServes) {
             flight.waiters.resolve(current);
-            // Try again once the cool-down ends, while the old token still serves.
-            this.#schedule(this.#failure?.until ?? now);
+            // Transient trouble: try again when the cool-down ends, while the old token serves.
+            // A refused credential is never retried by a timer: a caller must ask.
+            if (failed.retryable) this.#schedule(until);
           } else {
             flight.waiters.reject(failed);
           }
@@ -274,9 +327,10 @@ class TokenManager implements GoToAuth {
           flight.servingOld = true;
           flight.waiters.resolve(current);
           flight.waiters = deferred();
+          flight.waiting = 0;
         }
         try {
-          await sleep(this.#o.timers, retryIn, this.#closing.signal);
+          await this.#sleep(flight, retryIn);
         } catch {
           end();
           flight.waiters.reject(closedError());
@@ -286,111 +340,141 @@ class TokenManager implements GoToAuth {
     }
   }
 
-  /** Capped exponential backoff with jitter; `undefined` when the error is not worth a retry. */
-  #backoff(attempt: number, error: GoToAuthError): number | undefined {
-    if (!error.retryable) return undefined;
-    const { baseDelay, maxDelay } = this.#o.retry;
-    const cap = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
-    const jittered = cap / 2 + Math.random() * (cap / 2);
-    if (error.retryAfter === undefined) return jittered;
-    return error.retryAfter > maxDelay ? undefined : Math.max(jittered, error.retryAfter);
-  }
-
-  #fail(error: GoToAuthError, now: number, attempt: number): void {
-    const cooldown = error.retryable
-      ? Math.max(
-          error.retryAfter ?? 0,
-          Math.min(this.#o.retry.maxDelay, this.#o.retry.baseDelay * 2 ** attempt),
-        )
-      : Math.max(this.#o.minGrantInterval, CREDENTIAL_FAILURE_COOLDOWN_MS);
-    this.#failure = { error, until: now + cooldown, at: now };
+  /** Records a refresh that failed for good; returns when the next attempt may start. */
+  #fail(error: GoToAuthError, now: number, attempts: number): number {
+    if (!error.retryable) this.#refusals++;
+    const wait = cooldown(error, attempts, this.#refusals, this.#o.retry, this.#o.minGrantInterval);
+    this.#failure = { error, until: now + wait, at: now };
     if (this.#lastLoggedCode !== error.code) {
       this.#lastLoggedCode = error.code;
       const log = error.retryable ? this.#o.logger.warn : this.#o.logger.error;
       log?.call(this.#o.logger, `[goto-auth] ${error.code}: ${error.message}`);
     }
+    return now + wait;
   }
 
-  async #attempt(reason: RefreshReason): Promise<{ token: GoToToken; source: TokenSource }> {
-    if (reason === 'rejected') {
-      // Feeding a revocation loop costs the user every request: space grants after rejections.
-      const wait = this.#lastGrantAt + this.#o.minGrantInterval - this.#now();
-      if (wait > 0) await sleep(this.#o.timers, wait, this.#closing.signal);
-    }
+  /**
+   * One attempt at a token: the store first; then, under the store's lock, the store again and
+   * a grant only when it still has nothing usable.
+   */
+  async #attempt(flight: Flight, reason: RefreshReason): Promise<Obtained> {
     const key = await this.#storeKey();
-    const stored = await this.#storeGet(key);
-    if (this.#usable(stored)) return { token: stored, source: 'store' };
-
-    const held = await this.#acquire(key);
-    if ('token' in held) return { token: held.token, source: 'store' };
-    try {
-      const latest = await this.#storeGet(key);
-      if (this.#usable(latest)) return { token: latest, source: 'store' };
-      const result = await this.#grant(latest);
-      if (await this.#storeSet(key, result.token)) return result;
-      // A later token is stored: we stalled past our lock and another holder minted after us,
-      // which revoked ours. Take theirs.
-      const newer = await this.#storeGet(key).catch(() => undefined);
-      return newer !== undefined && newer.issuedAt > result.token.issuedAt && this.#usable(newer)
-        ? { token: newer, source: 'store' }
-        : result;
-    } finally {
-      await held.release().catch((error: unknown) => this.#storeTrouble('release', error));
+    // After a rejection the next grant waits for the floor, but the store is read first, at once.
+    let floor = reason === 'rejected';
+    for (let losses = 0; ; ) {
+      const stored = this.#usable(await this.#storeGet(key));
+      if (stored !== undefined) return fromStore(stored);
+      if (floor) {
+        floor = false;
+        const wait = this.#lastGrantAt + this.#o.minGrantInterval - this.#now();
+        if (wait > 0) {
+          await this.#sleep(flight, wait);
+          continue;
+        }
+      }
+      const held = await this.#acquire(flight, key);
+      if ('entry' in held) return fromStore(held.entry);
+      try {
+        const latest = await this.#storeGet(key);
+        const delivered = this.#usable(latest);
+        if (delivered !== undefined) return fromStore(delivered);
+        const minted = await this.#grant(held, key, latest);
+        if (minted === LOST) {
+          if (++losses >= MAX_LOCK_LOSSES) {
+            throw new GoToAuthError('TIMEOUT', 'Lost the refresh lock repeatedly before a grant.');
+          }
+          continue;
+        }
+        const version = await this.#storeSet(key, minted.token, latest?.version);
+        if (version !== false) return { ...minted, version };
+        // Another process wrote after our read (we had lost the lock): its token is the one
+        // every other process uses now, so take it.
+        const newer = this.#usable(await this.#storeGet(key).catch(() => undefined));
+        return newer !== undefined ? fromStore(newer) : { ...minted, version: undefined };
+      } finally {
+        await held.release().catch((error: unknown) => {
+          this.#warn(
+            'STORE_UNAVAILABLE',
+            `The token store failed on release (${this.#describe(error)}).`,
+          );
+        });
+      }
     }
   }
 
-  async #acquire(key: string): Promise<Held> {
-    const { store, lockTtl, lockPollInterval, timers } = this.#o;
-    const deadline = this.#now() + 2 * lockTtl;
+  /** Takes the store's lock, or waits for the token of the process that holds it. */
+  async #acquire(flight: Flight, key: string): Promise<Held> {
+    const { store, lockTtl, lockPollInterval, timeout } = this.#o;
+    const started = this.#now();
+    // A holder may renew its lock through two requests of up to `timeout` each; one that dies
+    // leaves a lock that lasts `lockTtl` at most. Wait for the worst of both, with room to spare.
+    const patience = 2 * (lockTtl + timeout);
+    const deadline = started + patience;
+    const ended = (outcome: 'acquired' | 'delivered' | 'timeout' | 'unavailable') =>
+      this.#emit({ type: 'lock', outcome, waitMs: this.#now() - started });
     for (;;) {
       let lock: TokenStoreLock | undefined;
       try {
         lock = await store.lock(key, lockTtl);
       } catch (error) {
-        this.#storeTrouble('lock', error);
+        this.#checkOpen();
+        ended('unavailable');
+        this.#storeFailed('lock', error);
         return NO_LOCK;
       }
-      if (lock !== undefined) return lock;
+      if (this.#closed) {
+        // Not ours to keep: a closed object sends no grant.
+        lock?.release().catch(() => {});
+        throw closedError();
+      }
+      if (lock !== undefined) {
+        ended('acquired');
+        return lock;
+      }
       if (this.#now() > deadline) {
+        ended('timeout');
         throw new GoToAuthError(
           'TIMEOUT',
-          `Waited ${2 * lockTtl} ms for another process to finish refreshing the token.`,
+          `Waited ${patience} ms for another process to finish refreshing the token.`,
         );
       }
       // Another process is refreshing: wait for its token rather than mint our own.
       if (store.waitForChange !== undefined) await store.waitForChange(key, lockPollInterval);
-      else await sleep(timers, lockPollInterval, this.#closing.signal);
-      if (this.#closed) throw closedError();
-      const stored = await this.#storeGet(key);
-      if (this.#usable(stored)) return { token: stored };
+      else await this.#sleep(flight, lockPollInterval);
+      this.#checkOpen();
+      const stored = this.#usable(await this.#storeGet(key));
+      if (stored !== undefined) {
+        ended('delivered');
+        return { entry: stored };
+      }
     }
   }
 
-  async #grant(stored: GoToToken | undefined): Promise<{ token: GoToToken; source: TokenSource }> {
-    const now = this.#now();
-    let refreshable: GoToToken | undefined;
-    if (this.#o.clientSecret !== undefined) {
-      for (const candidate of [stored, this.#token]) {
-        if (
-          candidate?.refreshToken !== undefined &&
-          now < (candidate.refreshTokenExpiresAt ?? 0) &&
-          (refreshable === undefined || candidate.issuedAt > refreshable.issuedAt)
-        ) {
-          refreshable = candidate;
-        }
-      }
-    }
-    if (refreshable?.refreshToken !== undefined) {
+  /**
+   * Mints a token under the lock: the refresh grant while a refresh token lives, and one
+   * password grant when it fails for a reason a retry will not fix.
+   */
+  async #grant(
+    held: TokenStoreLock,
+    key: string,
+    latest: TokenStoreEntry | undefined,
+  ): Promise<Omit<Obtained, 'version'> | typeof LOST> {
+    const previous = this.#refreshable(latest?.token);
+    if (previous?.refreshToken !== undefined) {
+      if (!(await this.#extend(held))) return LOST;
+      const used = previous.refreshToken;
       try {
-        return {
-          token: await this.#request({
-            type: 'refresh_token',
-            refreshToken: refreshable.refreshToken,
-          }),
-          source: 'refresh_token',
-        };
+        const fresh = await this.#request({ type: 'refresh_token', refreshToken: used });
+        this.#refreshUnavailableWarned = false;
+        // GoTo's /oauth/token answers a refresh without a refresh token (the old one lives on),
+        // and without the account facts of the password grant: keep both.
+        return { token: withPrevious(fresh, previous), source: 'refresh_token' };
       } catch (error) {
-        if (!isGoToAuthError(error) || error.code !== 'REFRESH_TOKEN_REJECTED') throw error;
+        if (!isGoToAuthError(error) || error.retryable || error.code === 'CLOSED') throw error;
+        // Spent, revoked, refused client, or an endpoint that is gone: this refresh token will
+        // not work again. Drop it and fall back to one password grant.
+        this.#deadRefreshTokens.push(used);
+        if (this.#deadRefreshTokens.length > REJECTED_MEMORY) this.#deadRefreshTokens.shift();
         this.#emit({
           type: 'refresh-failed',
           code: error.code,
@@ -398,23 +482,112 @@ class TokenManager implements GoToAuth {
           attempt: 1,
           retryIn: 0,
         });
+        if (!this.#refreshUnavailableWarned) {
+          this.#refreshUnavailableWarned = true;
+          this.#warn(
+            'REFRESH_UNAVAILABLE',
+            `The refresh grant failed (${error.code}${error.status === undefined ? '' : `, HTTP ${error.status}`}); the refresh token was dropped for one password grant.`,
+            error.status,
+          );
+        }
       }
     }
-    return { token: await this.#request({ type: 'password' }), source: 'password' };
+    if (!(await this.#extend(held))) return LOST;
+    try {
+      return { token: await this.#request({ type: 'password' }), source: 'password' };
+    } catch (error) {
+      // Leave no dead refresh token in the store for the other processes to try.
+      const stored = latest?.token;
+      if (
+        stored?.refreshToken !== undefined &&
+        this.#deadRefreshTokens.includes(stored.refreshToken)
+      ) {
+        await this.#storeSet(key, withoutRefreshToken(stored), latest?.version).catch(() => {});
+      }
+      throw error;
+    }
   }
 
-  #request(grant: Grant): Promise<GoToToken> {
-    this.#lastGrantAt = this.#now();
-    return requestToken(this.#o, grant, this.#closing.signal);
+  /** The newest token whose refresh token may still work: the store's first, then ours. */
+  #refreshable(stored: GoToToken | undefined): GoToToken | undefined {
+    if (this.#o.clientSecret === undefined) return undefined;
+    const now = this.#now();
+    for (const candidate of [stored, this.#token]) {
+      const refreshToken = candidate?.refreshToken;
+      if (
+        refreshToken !== undefined &&
+        now < (candidate?.refreshTokenExpiresAt ?? 0) &&
+        !this.#deadRefreshTokens.includes(refreshToken)
+      ) {
+        return candidate;
+      }
+    }
+    return undefined;
   }
 
-  #usable(token: GoToToken | undefined): token is GoToToken {
-    return (
-      token !== undefined &&
-      !this.#rejected.includes(token.accessToken) &&
-      this.#now() < this.#refreshAtFor(token) &&
-      (this.#token === undefined || token.issuedAt >= this.#token.issuedAt)
-    );
+  /**
+   * Renews the lock before a request, when the store can, for at least as long as the request
+   * may take; `false` when the lock was lost.
+   */
+  async #extend(held: TokenStoreLock): Promise<boolean> {
+    if (held.extend === undefined) return true;
+    const { lockTtl, timeout } = this.#o;
+    let owned: boolean;
+    try {
+      owned = await held.extend(Math.max(lockTtl, timeout + 1_000));
+    } catch (error) {
+      this.#checkOpen();
+      this.#storeFailed('extend', error);
+      return true;
+    }
+    this.#checkOpen();
+    return owned;
+  }
+
+  async #request(grant: Grant): Promise<GoToToken> {
+    this.#checkOpen();
+    const startedAt = this.#now();
+    this.#lastGrantAt = startedAt;
+    const ended = (outcome: 'success' | 'failure', error?: GoToAuthError) =>
+      this.#emit({
+        type: 'request',
+        grant: grant.type,
+        outcome,
+        code: error?.code,
+        status: error === undefined ? 200 : error.status,
+        startedAt,
+        durationMs: this.#now() - startedAt,
+      });
+    let parsed: Awaited<ReturnType<typeof requestToken>>;
+    try {
+      parsed = await requestToken(this.#o, grant, this.#closing.signal, [
+        ...this.#secrets(),
+        grant.type === 'refresh_token' ? grant.refreshToken : undefined,
+      ]);
+    } catch (error) {
+      const failure = this.#toError(error);
+      if (failure.code !== 'CLOSED') ended('failure', failure);
+      throw failure;
+    }
+    ended('success');
+    const fresh = parsed.dropped.filter((field) => !this.#droppedFieldsWarned.has(field));
+    if (fresh.length > 0) {
+      for (const field of fresh) this.#droppedFieldsWarned.add(field);
+      this.#warn(
+        'RESPONSE_FIELD_DROPPED',
+        `GoTo's token response had ${fresh.map((field) => `"${field}"`).join(', ')} of an unexpected type; dropped, the token is kept.`,
+      );
+    }
+    return parsed.token;
+  }
+
+  /** The stored entry when this process may use it: not rejected, and not yet due for refresh. */
+  #usable(entry: TokenStoreEntry | undefined): TokenStoreEntry | undefined {
+    return entry !== undefined &&
+      !this.#rejected.includes(entry.token.accessToken) &&
+      this.#now() < this.#refreshAtFor(entry.token)
+      ? entry
+      : undefined;
   }
 
   #refreshAtFor(token: GoToToken): number {
@@ -422,13 +595,14 @@ class TokenManager implements GoToAuth {
     return token.expiresAt - Math.min(this.#o.refreshMargin, lifetime / 4);
   }
 
-  #adopt(token: GoToToken, source: TokenSource, reason: RefreshReason): void {
+  #adopt({ token, source }: Obtained, reason: RefreshReason): void {
     // A rejection reported while this refresh ran is answered by its token.
     this.#pendingReason = undefined;
     this.#token = token;
     this.#tokenPromise = Promise.resolve(token);
     this.#refreshAt = this.#refreshAtFor(token);
     this.#failure = undefined;
+    this.#refusals = 0;
     this.#lastLoggedCode = undefined;
     this.#lastRefreshAt = this.#now();
     this.#schedule(this.#refreshAt);
@@ -452,51 +626,109 @@ class TokenManager implements GoToAuth {
     }, at - this.#now());
   }
 
+  /** A wait inside a refresh; it keeps the process alive only while a caller awaits the flight. */
+  #sleep(flight: Flight, ms: number): Promise<void> {
+    return sleep(this.#o.timers, ms, this.#closing.signal, (handle) => {
+      flight.sleeping = handle;
+      if (handle !== undefined && flight.waiting > 0) keepAlive(handle, true);
+    });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closedError();
+  }
+
   #storeKey(): Promise<string> {
     this.#key ??= tokenStoreKey(this.#o);
     return this.#key;
   }
 
-  async #storeGet(key: string): Promise<GoToToken | undefined> {
+  async #storeGet(key: string): Promise<TokenStoreEntry | undefined> {
+    let entry: TokenStoreEntry | undefined;
     try {
-      return await this.#o.store.get(key);
+      entry = await this.#o.store.get(key);
     } catch (error) {
-      this.#storeTrouble('get', error);
+      this.#checkOpen();
+      this.#storeFailed('get', error);
       return undefined;
     }
+    this.#checkOpen();
+    return entry;
   }
 
-  /** @returns `false` only when the store holds a later token. */
-  async #storeSet(key: string, token: GoToToken): Promise<boolean> {
+  /**
+   * Writes the token unless another process wrote since `expected` was read.
+   *
+   * @returns the new version; `false` when another write came first; `undefined` when the
+   * store failed (the token is kept: it already revoked the old one at GoTo)
+   */
+  async #storeSet(
+    key: string,
+    token: GoToToken,
+    expected: number | undefined,
+  ): Promise<number | false | undefined> {
     const ttl =
       Math.max(token.refreshTokenExpiresAt ?? token.expiresAt, token.expiresAt) - this.#now();
+    let version: number | undefined;
     try {
-      return await this.#o.store.set(key, token, Math.max(1, ttl));
+      version = await this.#o.store.set(key, token, Math.max(1, ttl), expected);
     } catch (error) {
-      // The new token already revoked the old one at GoTo: keep it, whatever the store says.
       this.#warn(
         'STORE_UNAVAILABLE',
-        `Could not save the new token to the store (${describe(error)}).`,
+        `Could not save the new token to the store (${this.#describe(error)}).`,
       );
-      return true;
+      return undefined;
     }
+    this.#checkOpen();
+    return version ?? false;
   }
 
-  /** `'fail'` (the default) turns store trouble into a retryable STORE_ERROR. */
-  #storeTrouble(operation: string, error: unknown): void {
-    if (this.#closed) throw closedError();
-    if (operation === 'release' || this.#o.onStoreError === 'local') {
-      this.#warn(
-        'STORE_UNAVAILABLE',
-        `The token store failed on ${operation} (${describe(error)}).`,
-      );
+  /**
+   * Decides what a store failure means: with `onStoreError: 'local'` a warning, and the refresh
+   * goes on without the store; otherwise the refresh fails (`STORE_ERROR`, retried), or with
+   * `UNEXPECTED_ERROR` when the store threw what looks like a bug (not retried).
+   */
+  #storeFailed(operation: string, error: unknown): void {
+    const message = `The token store failed on ${operation} (${this.#describe(error)}).`;
+    if (this.#o.onStoreError === 'local') {
+      this.#warn('STORE_UNAVAILABLE', message);
       return;
     }
-    throw new GoToAuthError(
-      'STORE_ERROR',
-      `The token store failed on ${operation} (${describe(error)}).`,
-      { cause: error },
+    if (isGoToAuthError(error) && error.code !== 'STORE_ERROR') throw error;
+    throw new GoToAuthError(isBug(error) ? 'UNEXPECTED_ERROR' : 'STORE_ERROR', message, {
+      cause: this.#safeCause(error),
+    });
+  }
+
+  /** Any failure as a GoToAuthError; what is not one already is a bug, not retried. */
+  #toError(error: unknown): GoToAuthError {
+    if (isGoToAuthError(error)) return error;
+    return new GoToAuthError(
+      'UNEXPECTED_ERROR',
+      `Unexpected failure while getting a token (${this.#describe(error)}).`,
+      { cause: this.#safeCause(error) },
     );
+  }
+
+  /** `error` as a cause, unless its text carries a secret this object knows. */
+  #safeCause(error: unknown): unknown {
+    const text = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+    return redact(text, this.#secrets()) === text ? error : undefined;
+  }
+
+  #secrets(): (string | undefined)[] {
+    return [
+      this.#o.password,
+      this.#o.clientSecret,
+      this.#token?.accessToken,
+      this.#token?.refreshToken,
+    ];
+  }
+
+  /** An error's message, without any secret this object knows, for a message of ours. */
+  #describe(error: unknown): string {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return redact(text, this.#secrets()).slice(0, 200);
   }
 
   invalidate(accessToken: string): boolean {
@@ -515,7 +747,8 @@ class TokenManager implements GoToAuth {
     if (this.#rejected.length > REJECTED_MEMORY) this.#rejected.shift();
     this.#refreshAt = Number.NEGATIVE_INFINITY;
     this.#pendingReason = 'rejected';
-    this.#failure = undefined;
+    // Transient trouble may be over; a refused credential stays refused for its cool-down.
+    if (this.#failure?.error.retryable) this.#failure = undefined;
     const age = now - current.issuedAt;
     this.#quickRejections = age < QUICK_REJECTION_MS ? this.#quickRejections + 1 : 0;
     this.#emit({ type: 'invalidated', stale: false, age });
@@ -540,26 +773,31 @@ class TokenManager implements GoToAuth {
       const { accessToken: _a, refreshToken: _r, ...rest } = token;
       info = rest;
     }
-    const valid =
-      token !== undefined && now < token.expiresAt && !this.#rejected.includes(token.accessToken);
+    const serving = this.#serves(token, now);
     const failure = this.#failure;
     return {
       state: this.#closed
         ? 'closed'
         : this.#flight !== undefined
           ? 'refreshing'
-          : valid
+          : serving
             ? 'valid'
             : token === undefined
               ? 'empty'
               : 'expired',
+      serving: serving && !this.#closed,
       token: info,
       refreshAt: token === undefined ? undefined : this.#refreshAtFor(token),
       lastRefreshAt: this.#lastRefreshAt,
       lastError:
         failure === undefined
           ? undefined
-          : { code: failure.error.code, message: failure.error.message, at: failure.at },
+          : {
+              code: failure.error.code,
+              message: failure.error.message,
+              at: failure.at,
+              retryAt: failure.until,
+            },
     };
   }
 
@@ -582,14 +820,18 @@ class TokenManager implements GoToAuth {
       try {
         listener(event);
       } catch (error) {
-        this.#o.logger.error?.(`[goto-auth] an event listener threw (${describe(error)}).`);
+        this.#o.logger.error?.(`[goto-auth] an event listener threw (${this.#describe(error)}).`);
       }
     }
   }
 
-  #warn(code: 'CREDENTIALS_CONTENDED' | 'STORE_UNAVAILABLE', message: string): void {
+  #warn(code: WarningCode, message: string, status?: number): void {
     this.#o.logger.warn?.(`[goto-auth] ${code}: ${message}`);
-    this.#emit({ type: 'warning', code, message });
+    this.#emit(
+      status === undefined
+        ? { type: 'warning', code, message }
+        : { type: 'warning', code, message, status },
+    );
   }
 
   async close(): Promise<void> {
@@ -601,7 +843,18 @@ class TokenManager implements GoToAuth {
       this.#closing.abort(closedError());
       this.#flight?.waiters.reject(closedError());
     }
-    await this.#flight?.done;
+    const flight = this.#flight;
+    if (flight === undefined) return;
+    // A store call cannot be cancelled; nothing is sent after it, so do not wait long for it.
+    const { timers } = this.#o;
+    let handle: TimerHandle | undefined;
+    await Promise.race([
+      flight.done,
+      new Promise<void>((resolve) => {
+        handle = timers.setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
+    ]);
+    timers.clearTimeout(handle);
   }
 
   toJSON(): Record<string, unknown> {
@@ -616,6 +869,10 @@ class TokenManager implements GoToAuth {
   [INSPECT](): string {
     return `GoToAuth ${JSON.stringify(this.toJSON())}`;
   }
+}
+
+function fromStore(entry: TokenStoreEntry): Obtained {
+  return { token: entry.token, source: 'store', version: entry.version };
 }
 
 function aborted(signal: AbortSignal): GoToAuthError {
@@ -650,11 +907,6 @@ function withAttempts(error: GoToAuthError, attempts: number): GoToAuthError {
     attempts,
     response: error.response,
   });
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message.slice(0, 200);
-  return String(error).slice(0, 200);
 }
 
 /**

@@ -38,6 +38,10 @@ export interface GoToToken {
   readonly platform: string | undefined;
   /** The version of the access token, such as `'2'`. */
   readonly version: string | undefined;
+  /** Who the token acts for, as GoTo names them (its `principal`, usually an email), when sent. */
+  readonly principal: string | undefined;
+  /** The scopes GoTo granted, space-separated, when sent. */
+  readonly scope: string | undefined;
 }
 
 type TokenFields = { -readonly [K in keyof GoToToken]: GoToToken[K] };
@@ -73,8 +77,31 @@ export function createToken(fields: TokenFields): GoToToken {
   return Object.freeze(Object.assign(Object.create(tokenPrototype) as TokenFields, fields));
 }
 
-/** The stored form of a token: every field, secrets included, as plain JSON. */
-export type StoredToken = TokenFields;
+/** The same token without its refresh token (one that no longer works). */
+export function withoutRefreshToken(token: GoToToken): GoToToken {
+  return createToken({
+    ...fieldsOf(token),
+    refreshToken: undefined,
+    refreshTokenExpiresAt: undefined,
+  });
+}
+
+/**
+ * A refreshed token, completed from the token it replaces: GoTo's refresh answer may carry no
+ * refresh token (the old one lives on, with its expiry) and none of the account facts.
+ */
+export function withPrevious(fresh: GoToToken, previous: GoToToken): GoToToken {
+  const fields = fieldsOf(fresh);
+  const before = fieldsOf(previous);
+  for (const key of Object.keys(fields) as (keyof TokenFields)[]) {
+    if (fields[key] === undefined) (fields as Record<string, unknown>)[key] = before[key];
+  }
+  return createToken(fields);
+}
+
+function fieldsOf(token: GoToToken): TokenFields {
+  return { ...token };
+}
 
 /**
  * Serializes a token with its secrets, for {@link TokenStore} implementations.
@@ -134,5 +161,7 @@ export function deserializeToken(text: string): GoToToken {
     email: optionalString(record.email),
     platform: optionalString(record.platform),
     version: optionalString(record.version),
+    principal: optionalString(record.principal),
+    scope: optionalString(record.scope),
   });
 }

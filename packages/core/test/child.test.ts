@@ -43,6 +43,18 @@ describe('process lifetime', () => {
     expect(result.code).toBe(0);
   });
 
+  it('a back-off that nobody awaits does not keep the process alive', async () => {
+    const emu = await emulator({ accessTokenTtlSeconds: 4 });
+    // Direct Login works; every refresh fails with 503 and backs off for 15 s or more.
+    for (const path of ['/oauth/token', '/oauth/v2/token']) {
+      emu.fault({ type: 'status', status: 503 }, { rate: 1, path });
+    }
+    const result = await run(emu.url, 'failing-refresh');
+    expect(result.out).toContain('busy done');
+    expect(emu.requests.some((r) => r.grantType !== 'password' && r.status === 503)).toBe(true);
+    expect(result.code).toBe(0);
+  });
+
   it('close() leaves nothing running', async () => {
     const emu = await emulator();
     const result = await run(emu.url, 'close');

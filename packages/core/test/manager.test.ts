@@ -241,8 +241,9 @@ describe('failures', () => {
 
   it('times out a slow answer and retries', async () => {
     const emu = await emulator();
-    emu.fault({ type: 'latency', ms: 2_000 }, { times: 1 });
-    const a = auth(emu, { timeout: 100 });
+    // A timeout far from both the normal answer and the slow one, so a busy machine cannot blur them.
+    emu.fault({ type: 'latency', ms: 20_000 }, { times: 1 });
+    const a = auth(emu, { timeout: 1_000 });
     const events: GoToAuthEvent[] = [];
     a.on('refresh-failed', (e) => events.push(e));
     await a.getToken();

@@ -83,11 +83,55 @@ describe('normalizeTokenResponse', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json(), fc.anything()), (input) => {
         try {
-          normalizeTokenResponse(input, NOW);
+          const token = normalizeTokenResponse(input, NOW);
+          // What it returns is a usable token.
+          return (
+            token.accessToken.trim() !== '' && token.expiresAt > NOW && token.tokenType === 'Bearer'
+          );
         } catch (error) {
-          return error instanceof GoToAuthError && isGoToAuthError(error);
+          return error instanceof GoToAuthError && error.code === 'INVALID_RESPONSE';
         }
-        return true;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts exactly the token responses a reference check accepts', () => {
+    const expiresIn = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(''),
+      fc.integer({ min: -5, max: 100_000 }),
+      fc.integer({ min: 0, max: 100_000 }).map(String),
+      fc.constantFrom('soon', '-1', '1.5', ' 60 '),
+    );
+    const tokenType = fc.constantFrom(undefined, '', 'Bearer', 'bearer', 'BEARER', 'mac', 5);
+    const accessToken = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(undefined, 5, ' '));
+    fc.assert(
+      fc.property(accessToken, tokenType, expiresIn, fc.boolean(), (at, tt, ei, asText) => {
+        const body: Record<string, unknown> = { access_token: at, token_type: tt, expires_in: ei };
+        const seconds =
+          ei === undefined || ei === ''
+            ? 3600
+            : typeof ei === 'number'
+              ? ei
+              : /^\d+$/.test(ei.trim())
+                ? Number(ei)
+                : Number.NaN;
+        const valid =
+          typeof at === 'string' &&
+          at.trim() !== '' &&
+          (tt === undefined ||
+            tt === '' ||
+            (typeof tt === 'string' && tt.toLowerCase() === 'bearer')) &&
+          Number.isFinite(seconds) &&
+          seconds > 0;
+        let token: ReturnType<typeof normalizeTokenResponse> | undefined;
+        try {
+          token = normalizeTokenResponse(asText ? JSON.stringify(body) : body, NOW);
+        } catch (error) {
+          return !valid && isGoToAuthError(error) && error.code === 'INVALID_RESPONSE';
+        }
+        return valid && token.accessToken === at && token.expiresAt === NOW + seconds * 1000;
       }),
       { numRuns: 2000 },
     );
@@ -116,7 +160,8 @@ describe('normalizeTokenResponse', () => {
             const message = String((error as Error).message) + JSON.stringify(error);
             return !message.includes(accessToken) && !message.includes(refreshToken);
           }
-          return true;
+          // Only a whole body with blank (absent) expires_in and token_type is a valid answer.
+          return !breakJson && expiresIn === '';
         },
       ),
       { numRuns: 1000 },

@@ -83,7 +83,7 @@ describe('the wire format GoTo documents', () => {
     });
     await auth.getToken();
     await auth.close();
-    expect(seen[0]?.url).toBe('/oauth/v2/token');
+    expect(seen[0]?.url).toBe('/oauth/token');
     expect(seen[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from('key-with-dash:s3cr-et').toString('base64')}`,
     );
@@ -94,7 +94,7 @@ describe('the wire format GoTo documents', () => {
     });
   });
 
-  it('refreshes at /oauth/v2/token with Basic auth and the refresh token in the body', async () => {
+  it('refreshes at /oauth/token, GoTo authentication path, with Basic auth and the refresh token in the body', async () => {
     const { url, seen } = await recorder();
     let now = 1_000_000;
     const auth = createGoToAuth({
@@ -111,7 +111,7 @@ describe('the wire format GoTo documents', () => {
     now += 3_600_000;
     await auth.getToken();
     await auth.close();
-    expect(seen[1]?.url).toBe('/oauth/v2/token');
+    expect(seen[1]?.url).toBe('/oauth/token');
     expect(seen[1]?.headers.authorization).toBe(
       `Basic ${Buffer.from('key-with-dash:s3cr-et').toString('base64')}`,
     );

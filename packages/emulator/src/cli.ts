@@ -8,21 +8,29 @@ import type { EmulatorOptions, GoToEmulator } from './types.js';
 
 const USAGE = `Usage: goto-emulator [options]
 
-Serves GoTo's Direct Login endpoints (POST /oauth/access_token, POST /oauth/v2/token,
-GET /admin/rest/v1/me) for offline development and tests.
+Serves GoTo's token endpoints for offline development and tests: Direct Login
+(POST /oauth/access_token, POST /oauth/v2/token), POST /oauth/token (password, refresh_token,
+authorization_code, personal_access_token), the GET /oauth/authorize consent page (add
+auto=approve or auto=deny to answer at once), GET /admin/rest/v1/me and
+GET /identity/v1/Users/me.
 
 Options (each also read from the environment variable shown):
-  --port <n>               GOTO_EMULATOR_PORT                 4010 (0: any free port)
-  --host <addr>            GOTO_EMULATOR_HOST                 127.0.0.1
-  --client-id <id>         GOTO_EMULATOR_CLIENT_ID            ${EMULATOR_DEFAULTS.clientId}
-  --client-secret <s>      GOTO_EMULATOR_CLIENT_SECRET        ${EMULATOR_DEFAULTS.clientSecret}
-  --user-id <id>           GOTO_EMULATOR_USER_ID              ${EMULATOR_DEFAULTS.userId}
-  --password <p>           GOTO_EMULATOR_PASSWORD             ${EMULATOR_DEFAULTS.password}
-  --access-token-ttl <s>   GOTO_EMULATOR_ACCESS_TOKEN_TTL     3600
-  --refresh-token-ttl <s>  GOTO_EMULATOR_REFRESH_TOKEN_TTL    2592000 (30 days)
-  --refresh-token-reuse    GOTO_EMULATOR_REFRESH_TOKEN_REUSE  refresh tokens are not single use
-  --no-revoke              GOTO_EMULATOR_NO_REVOKE            new tokens do not revoke others
-  --verbose                GOTO_EMULATOR_VERBOSE              log every request (no secrets)
+  --port <n>               GOTO_EMULATOR_PORT                   4010 (0: any free port)
+  --host <addr>            GOTO_EMULATOR_HOST                   127.0.0.1
+  --client-id <id>         GOTO_EMULATOR_CLIENT_ID              ${EMULATOR_DEFAULTS.clientId}
+  --client-secret <s>      GOTO_EMULATOR_CLIENT_SECRET          ${EMULATOR_DEFAULTS.clientSecret}
+  --user-id <id>           GOTO_EMULATOR_USER_ID                ${EMULATOR_DEFAULTS.userId}
+  --password <p>           GOTO_EMULATOR_PASSWORD               ${EMULATOR_DEFAULTS.password}
+  --pat <token>            GOTO_EMULATOR_PAT                    ${EMULATOR_DEFAULTS.personalAccessToken}
+  --redirect-uri <uri>     GOTO_EMULATOR_REDIRECT_URI           any loopback http(s) URI
+  --access-token-ttl <s>   GOTO_EMULATOR_ACCESS_TOKEN_TTL       3600
+  --refresh-token-ttl <s>  GOTO_EMULATOR_REFRESH_TOKEN_TTL      2592000 (30 days)
+  --refresh-token-reuse    GOTO_EMULATOR_REFRESH_TOKEN_REUSE    v2/token: refresh tokens not single use
+  --rotate-refresh-tokens  GOTO_EMULATOR_ROTATE_REFRESH_TOKENS  /oauth/token rotates refresh tokens
+  --rate-limit             GOTO_EMULATOR_RATE_LIMIT             10 requests/s per API, then 429
+  --authentication-host    GOTO_EMULATOR_AUTHENTICATION_HOST    auth paths on a 2nd port (see README)
+  --no-revoke              GOTO_EMULATOR_NO_REVOKE              new tokens do not revoke others
+  --verbose                GOTO_EMULATOR_VERBOSE                log every request (no secrets)
   -h, --help               print this help
 
 Boolean variables take 1/true/yes or 0/false/no.
@@ -36,9 +44,14 @@ const FLAGS = {
   'client-secret': { type: 'string' },
   'user-id': { type: 'string' },
   password: { type: 'string' },
+  pat: { type: 'string' },
+  'redirect-uri': { type: 'string' },
   'access-token-ttl': { type: 'string' },
   'refresh-token-ttl': { type: 'string' },
   'refresh-token-reuse': { type: 'boolean' },
+  'rotate-refresh-tokens': { type: 'boolean' },
+  'rate-limit': { type: 'boolean' },
+  'authentication-host': { type: 'boolean' },
   'no-revoke': { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -128,6 +141,7 @@ export async function main(
       return value === undefined ? undefined : integer(value, name, 1, 2 ** 31 - 1);
     };
     const port = text('port');
+    const redirectUri = text('redirect-uri');
     options = {
       port: port === undefined ? 4010 : integer(port, 'port', 0, 65535),
       host: text('host') ?? '127.0.0.1',
@@ -136,6 +150,7 @@ export async function main(
           clientId: text('client-id') ?? EMULATOR_DEFAULTS.clientId,
           clientSecret: text('client-secret') ?? EMULATOR_DEFAULTS.clientSecret,
           revokeOnNewToken: !flag('no-revoke'),
+          redirectUris: redirectUri === undefined ? undefined : [redirectUri],
         },
       ],
       users: [
@@ -146,11 +161,15 @@ export async function main(
           accountKey: EMULATOR_DEFAULTS.accountKey,
           firstName: EMULATOR_DEFAULTS.firstName,
           lastName: EMULATOR_DEFAULTS.lastName,
+          personalAccessTokens: [text('pat') ?? EMULATOR_DEFAULTS.personalAccessToken],
         },
       ],
       accessTokenTtlSeconds: ttl('access-token-ttl'),
       refreshTokenTtlSeconds: ttl('refresh-token-ttl'),
       refreshTokenReuse: flag('refresh-token-reuse'),
+      rotateRefreshTokens: flag('rotate-refresh-tokens'),
+      rateLimit: flag('rate-limit'),
+      authenticationHost: flag('authentication-host'),
       logger: flag('verbose') ? (line) => io.log(line) : undefined,
     };
   } catch (error) {
@@ -190,7 +209,10 @@ export async function main(
 
   const clientId = options.clients?.[0]?.clientId;
   const userId = options.users?.[0]?.userId;
-  io.log(`goto-emulator listening on ${emulator.url} (client_id ${clientId}, user ${userId})`);
+  const auth = emulator.authUrl === emulator.url ? '' : `, authentication host ${emulator.authUrl}`;
+  io.log(
+    `goto-emulator listening on ${emulator.url}${auth} (client_id ${clientId}, user ${userId})`,
+  );
   return { exitCode: 0, emulator, done, stop };
 }
 

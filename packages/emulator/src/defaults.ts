@@ -11,6 +11,8 @@ export const EMULATOR_DEFAULTS = {
   userId: 'agent@example.com',
   /** The default user's password. */
   password: 'emulator-password',
+  /** The default user's personal access token (`grant_type=personal_access_token&pat=…`). */
+  personalAccessToken: 'goto-emulator-pat',
   /** The default user's organizer key (19 digits, beyond 2^53). */
   organizerKey: '8439885694023999999',
   /** The default user's account key (19 digits). */
@@ -20,3 +22,13 @@ export const EMULATOR_DEFAULTS = {
   /** The default user's last name. */
   lastName: 'Singh',
 } as const;
+
+/**
+ * The scopes a client has when `EmulatorClient.scopes` is not given: SCIM's "me" and the
+ * two of GoTo's refresh-token example.
+ */
+export const EMULATOR_DEFAULT_SCOPES: readonly string[] = Object.freeze([
+  'identity:scim.me',
+  'users.v1.lines.read',
+  'calls.v2.initiate',
+]);

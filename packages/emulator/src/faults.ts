@@ -4,12 +4,18 @@ import type { EmulatorFault, EmulatorFaultOptions } from './types.js';
 
 interface PendingFault {
   fault: EmulatorFault;
-  path: string;
+  /** Undefined: the token endpoints. */
+  path: string | undefined;
   remaining: number;
   rate: number | undefined;
 }
 
 const OVERSIZED_BYTES = 5 * 1024 * 1024;
+
+/** The default target: the token endpoints, not the consent page a browser shows. */
+function isTokenPath(path: string): boolean {
+  return path.startsWith('/oauth/') && path !== '/oauth/authorize';
+}
 
 function validate(fault: EmulatorFault): void {
   const bad = (why: string): never => {
@@ -45,7 +51,7 @@ export class FaultPlan {
 
   add(fault: EmulatorFault, options: EmulatorFaultOptions = {}): void {
     validate(fault);
-    const { times, rate, path = '/oauth/' } = options;
+    const { times, rate, path } = options;
     if (times !== undefined && rate !== undefined) {
       throw new RangeError('GoToEmulator.fault: give either times or rate, not both');
     }
@@ -60,7 +66,9 @@ export class FaultPlan {
 
   take(path: string): EmulatorFault | undefined {
     for (const [index, pending] of this.#pending.entries()) {
-      if (!path.startsWith(pending.path)) continue;
+      if (pending.path === undefined ? !isTokenPath(path) : !path.startsWith(pending.path)) {
+        continue;
+      }
       if (pending.rate !== undefined) {
         if (Math.random() < pending.rate) return pending.fault;
         continue;

@@ -1,4 +1,4 @@
-export { EMULATOR_DEFAULTS } from './defaults.js';
+export { EMULATOR_DEFAULT_SCOPES, EMULATOR_DEFAULTS } from './defaults.js';
 export { startEmulator } from './emulator.js';
 export type {
   EmulatorClient,
@@ -7,6 +7,7 @@ export type {
   EmulatorFault,
   EmulatorFaultOptions,
   EmulatorOptions,
+  EmulatorRateLimit,
   EmulatorRequestLogEntry,
   EmulatorUser,
   GoToEmulator,

@@ -1,10 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EMULATOR_DEFAULT_SCOPES } from './defaults.js';
 import type { EmulatorClient, EmulatorUser } from './types.js';
 
 export interface ClientRecord {
   clientId: string;
   clientSecret: string | undefined;
   revokeOnNewToken: boolean;
+  /** Undefined: any loopback redirect URI. */
+  redirectUris: readonly string[] | undefined;
+  scopes: readonly string[];
 }
 
 export interface UserRecord {
@@ -16,6 +20,12 @@ export interface UserRecord {
   firstName: string;
   lastName: string;
   email: string;
+  personalAccessTokens: readonly string[];
+}
+
+/** "Who the token represents" in `/oauth/token` answers: the email, else the login id. */
+export function principalOf(user: UserRecord): string {
+  return user.email || user.userId;
 }
 
 export interface Grant {
@@ -23,10 +33,25 @@ export interface Grant {
   refreshToken: string;
 }
 
-interface TokenRecord {
+/**
+ * Which tokens a new one revokes (when the client revokes at all): every token of the client
+ * (Direct Login, GoToAssist Corporate's rule) or only the same user's tokens of the client
+ * (a sign-in or a personal access token).
+ */
+export type RevocationScope = 'client' | 'user';
+
+export interface IssueOptions {
+  /** Space-separated; '' for Direct Login tokens. */
+  scope?: string;
+  revocation?: RevocationScope;
+}
+
+export interface TokenRecord {
   clientId: string;
   userId: string;
   expiresAt: number;
+  scope: string;
+  revocation: RevocationScope;
 }
 
 const SWEEP_EVERY = 1024;
@@ -48,6 +73,8 @@ export function toClientRecord(client: EmulatorClient): ClientRecord {
     clientId: client.clientId,
     clientSecret: client.clientSecret,
     revokeOnNewToken: client.revokeOnNewToken ?? true,
+    redirectUris: client.redirectUris && [...client.redirectUris],
+    scopes: [...(client.scopes ?? EMULATOR_DEFAULT_SCOPES)],
   };
 }
 
@@ -61,6 +88,7 @@ export function toUserRecord(user: EmulatorUser): UserRecord {
     firstName: user.firstName ?? '',
     lastName: user.lastName ?? '',
     email: user.email ?? '',
+    personalAccessTokens: [...(user.personalAccessTokens ?? [])],
   };
 }
 
@@ -83,16 +111,40 @@ export class TokenBook {
     private readonly refreshTtlMs: number,
   ) {}
 
-  issue(client: ClientRecord, userId: string): Grant {
+  /** A new access and refresh token pair; the revocation rule applies. */
+  issue(client: ClientRecord, userId: string, options: IssueOptions = {}): Grant {
+    const accessToken = this.issueAccess(client, userId, options);
+    const refreshToken = newRefreshToken();
+    this.#refresh.set(refreshToken, {
+      ...this.#record(client.clientId, userId, options),
+      expiresAt: this.now() + this.refreshTtlMs,
+    });
+    return { accessToken, refreshToken };
+  }
+
+  /** A new access token alone (a refresh that keeps its refresh token); the rule applies. */
+  issueAccess(client: ClientRecord, userId: string, options: IssueOptions = {}): string {
     const now = this.now();
     if (++this.#issued % SWEEP_EVERY === 0) this.#sweep(now);
-    if (client.revokeOnNewToken) this.revokeAccess(client.clientId);
+    if (client.revokeOnNewToken) {
+      const revocation = options.revocation ?? 'client';
+      this.revokeAccess(client.clientId, revocation === 'user' ? userId : undefined);
+    }
     const accessToken = newAccessToken();
-    const refreshToken = newRefreshToken();
-    const { clientId } = client;
-    this.#access.set(accessToken, { clientId, userId, expiresAt: now + this.accessTtlMs });
-    this.#refresh.set(refreshToken, { clientId, userId, expiresAt: now + this.refreshTtlMs });
-    return { accessToken, refreshToken };
+    this.#access.set(accessToken, {
+      ...this.#record(client.clientId, userId, options),
+      expiresAt: now + this.accessTtlMs,
+    });
+    return accessToken;
+  }
+
+  #record(clientId: string, userId: string, options: IssueOptions): Omit<TokenRecord, 'expiresAt'> {
+    return {
+      clientId,
+      userId,
+      scope: options.scope ?? '',
+      revocation: options.revocation ?? 'client',
+    };
   }
 
   /** The owner of a live access token, or undefined (unknown, revoked or expired). */
@@ -112,10 +164,19 @@ export class TokenBook {
     this.#refresh.delete(token);
   }
 
-  revokeAccess(clientId?: string): void {
+  /** Revokes the access tokens of a client (and of one of its users), or every one. */
+  revokeAccess(clientId?: string, userId?: string): void {
     for (const [token, record] of this.#access) {
-      if (clientId === undefined || record.clientId === clientId) this.#access.delete(token);
+      if (clientId !== undefined && record.clientId !== clientId) continue;
+      if (userId !== undefined && record.userId !== userId) continue;
+      this.#access.delete(token);
     }
+  }
+
+  /** Forgets both tokens of one grant (RFC 6749 4.1.2: a replayed code revokes its tokens). */
+  revokeGrant(grant: Grant): void {
+    this.#access.delete(grant.accessToken);
+    this.#refresh.delete(grant.refreshToken);
   }
 
   expireAccess(): void {

@@ -1,8 +1,12 @@
 /**
- * A GoTo user the emulator accepts on the password grants.
+ * A GoTo user: accepted on the password grants, offered on the consent page of
+ * `/oauth/authorize`, and the owner of its personal access tokens.
  */
 export interface EmulatorUser {
-  /** Login id (`user_id` on the legacy endpoint, `username` on `/oauth/v2/token`); exact match. */
+  /**
+   * Login id (`user_id` on the legacy endpoint, `username` on `/oauth/v2/token` and
+   * `/oauth/token`); exact match.
+   */
   userId: string;
   /** The user's password. */
   password: string;
@@ -33,10 +37,17 @@ export interface EmulatorUser {
   lastName?: string;
   /**
    * Answered as `email` in token responses (blank, like GoTo outside GoToMeeting).
-   * `/me` falls back to `userId` when this is blank.
+   * `/me` falls back to `userId` when this is blank, and so does `principal` (the
+   * `/oauth/token` answers' "who the token represents").
    * @default ''
    */
   email?: string;
+  /**
+   * Personal access tokens of this user, accepted by `grant_type=personal_access_token`
+   * (`pat=…`) on `/oauth/token`. Exact match; each value may belong to one user only.
+   * @default [] (none)
+   */
+  personalAccessTokens?: string[];
 }
 
 /**
@@ -51,11 +62,43 @@ export interface EmulatorClient {
    */
   clientSecret?: string;
   /**
-   * GoToAssist Corporate rule: issuing a new access token to this client revokes every other
-   * access token of the client.
+   * GoToAssist Corporate rule: issuing a new access token to this client revokes other access
+   * tokens of the client. For Direct Login (password grants, refresh on `/oauth/v2/token`,
+   * {@link GoToEmulator.mintToken}) that is every access token of the client; for a token born
+   * of a sign-in or a personal access token (`authorization_code`, `personal_access_token`, and
+   * refreshes of their refresh tokens) only the same user's tokens of the client, so one user
+   * signing in never logs another out.
    * @default true
    */
   revokeOnNewToken?: boolean;
+  /**
+   * The redirect URIs registered for this client, matched exactly (string equality) against
+   * `redirect_uri` on `/oauth/authorize`. When `redirect_uri` is left out there, the first one
+   * is used.
+   * @default undefined: any `http:` or `https:` URI on a loopback host (`localhost`,
+   * `127.0.0.0/8`, `[::1]`), any port and path, is accepted, and `redirect_uri` is required.
+   * @example ['http://127.0.0.1:3000/auth/callback']
+   */
+  redirectUris?: string[];
+  /**
+   * The scopes enabled on this client. A `scope` asked for on `/oauth/authorize` must be a
+   * subset (else `error=invalid_scope`); without one a token gets them all. Answered,
+   * space-separated, as `scope` by `/oauth/token`.
+   * @default {@link EMULATOR_DEFAULT_SCOPES}
+   */
+  scopes?: string[];
+}
+
+/**
+ * GoTo's request limit, switched on by {@link EmulatorOptions.rateLimit}.
+ */
+export interface EmulatorRateLimit {
+  /**
+   * Requests allowed per API (the first path segment: `oauth`, `admin`, `identity`) within any
+   * one second of the emulator clock; the next one is answered 429 with `Retry-After`.
+   * @default 10 (GoTo's documented limit)
+   */
+  requestsPerSecond?: number;
 }
 
 /**
@@ -93,11 +136,38 @@ export interface EmulatorOptions {
    */
   refreshTokenTtlSeconds?: number;
   /**
-   * When `false`, a refresh token is single use: the refresh grant consumes it (rotation).
-   * When `true`, it stays valid until it expires. A new refresh token is issued either way.
+   * `/oauth/v2/token` only. When `false`, a refresh token is single use: the refresh grant
+   * consumes it (rotation). When `true`, it stays valid until it expires. A new refresh token is
+   * issued either way.
    * @default false
    */
   refreshTokenReuse?: boolean;
+  /**
+   * `/oauth/token` only. When `false` (GoTo's documented behaviour), a refresh answer carries no
+   * `refresh_token` and the refresh token used stays valid until it expires. When `true`, the
+   * answer carries a new refresh token (and `token_type`) and the one used is consumed.
+   * @default false
+   */
+  rotateRefreshTokens?: boolean;
+  /**
+   * Lifetime of an authorization code, whole seconds. Each code is single use.
+   * @default 60
+   */
+  authorizationCodeTtlSeconds?: number;
+  /**
+   * GoTo's limit of 10 requests a second per API: `true` for GoTo's numbers, an object to
+   * change them, `false` for none. Switch it at run time with {@link GoToEmulator.setRateLimit}.
+   * @default false
+   */
+  rateLimit?: boolean | EmulatorRateLimit;
+  /**
+   * Also listen on a second port for the authentication host
+   * (`https://authentication.logmeininc.com`): {@link GoToEmulator.authUrl} then serves only
+   * `/oauth/token` and `/oauth/authorize`, and {@link GoToEmulator.url} only the
+   * `api.getgo.com` paths, so a test can tell which host a client used. Both share one state.
+   * @default false: one server serves every path, and `authUrl === url`
+   */
+  authenticationHost?: boolean;
   /**
    * Clock (epoch ms) for every expiry decision. When given, {@link EmulatorClock.advance} and
    * {@link EmulatorClock.set} throw: move your own clock instead.
@@ -131,17 +201,27 @@ export interface EmulatorClock {
 
 /**
  * Live counters (the same object is updated in place; {@link GoToEmulator.reset} zeroes it).
- * Endpoint counters ignore requests answered by a fault (see `faults`).
+ * Endpoint counters ignore requests answered by a fault (see `faults`) or by the rate limit.
  */
 export interface EmulatorCounters {
-  /** Successful password grants, both endpoints. */
+  /** Successful password grants, all three token endpoints. */
   passwordGrants: number;
   /** Successful password grants on `/oauth/access_token`. */
   legacyPasswordGrants: number;
-  /** Successful password grants on `/oauth/v2/token`. */
+  /** Successful v2 password grants (`username`, Basic), `/oauth/v2/token` and `/oauth/token`. */
   v2PasswordGrants: number;
-  /** Successful refresh grants. */
+  /** Successful v2 password grants on `/oauth/token` alone. */
+  oauthTokenPasswordGrants: number;
+  /** Successful refresh grants, `/oauth/v2/token` and `/oauth/token`. */
   refreshGrants: number;
+  /** Successful `authorization_code` grants (codes exchanged). */
+  authorizationCodeGrants: number;
+  /** Successful `personal_access_token` grants. */
+  personalAccessTokenGrants: number;
+  /** Authorization codes issued (consents approved on `/oauth/authorize`). */
+  consentsApproved: number;
+  /** Consents denied on `/oauth/authorize` (`error=access_denied`). */
+  consentsDenied: number;
   /** Tokens minted with {@link GoToEmulator.mintToken} ("someone else" using the credentials). */
   externalGrants: number;
   /** Error answers (4xx) of the token endpoints. */
@@ -150,6 +230,12 @@ export interface EmulatorCounters {
   meCalls: number;
   /** `/me` requests rejected with 403 `InvalidToken`. */
   meRejected: number;
+  /** Requests to `/identity/v1/Users/me`. */
+  identityCalls: number;
+  /** `/identity/v1/Users/me` requests rejected with 401. */
+  identityRejected: number;
+  /** Requests answered 429 by the rate limit ({@link EmulatorOptions.rateLimit}). */
+  rateLimited: number;
   /** Requests a fault applied to (latency included). */
   faults: number;
   /** Every request received. */
@@ -172,12 +258,20 @@ export interface EmulatorRequestLogEntry {
   grantType?: string;
   /** Client id from the body or the Basic header, when present. */
   clientId?: string;
-  /** User id of a password grant, or the owner of the refresh or bearer token. */
+  /**
+   * User id of a password grant, or the owner of the refresh token, bearer token, code,
+   * personal access token or consent.
+   */
   userId?: string;
-  /** OAuth `error` code (or `InvalidToken` on `/me`) of an error answer. */
+  /**
+   * OAuth `error` code (or `InvalidToken` on `/me`, `rate_limited` for a 429 of the rate limit)
+   * of an error answer, or the `error` a consent redirect carried.
+   */
   error?: string;
   /** The fault that shaped this answer, if any. */
   fault?: EmulatorFault['type'];
+  /** Which server answered; only with {@link EmulatorOptions.authenticationHost}. */
+  host?: 'api' | 'authentication';
 }
 
 /**
@@ -253,7 +347,7 @@ export interface EmulatorFaultOptions {
   rate?: number;
   /**
    * Only requests whose path starts with this.
-   * @default '/oauth/' (the token endpoints)
+   * @default the token endpoints: paths starting with `/oauth/` except `/oauth/authorize`
    */
   path?: string;
 }
@@ -264,6 +358,11 @@ export interface EmulatorFaultOptions {
 export interface GoToEmulator {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
+  /**
+   * Base URL of the authentication host (`/oauth/token`, `/oauth/authorize`): the second
+   * server with {@link EmulatorOptions.authenticationHost}, else the same as `url`.
+   */
+  readonly authUrl: string;
   /** The bound port. */
   readonly port: number;
   /** The clock every expiry is decided with. */
@@ -272,7 +371,10 @@ export interface GoToEmulator {
   readonly counters: EmulatorCounters;
   /** Request log, oldest first (capped by `requestLogLimit`). */
   readonly requests: readonly EmulatorRequestLogEntry[];
-  /** Zeroes the counters, clears the request log and pending faults. Tokens are kept. */
+  /**
+   * Zeroes the counters, clears the request log, pending faults and the rate limit's window.
+   * Tokens and codes are kept.
+   */
   reset(): void;
   /**
    * Injects a fault into the next matching request (or several: see `options`). Faults apply
@@ -301,6 +403,11 @@ export interface GoToEmulator {
   };
   /** Switches the revocation rule of one client at run time. Throws on an unknown client. */
   setClientRevocation(clientId: string, revokeOnNewToken: boolean): void;
+  /**
+   * Switches GoTo's rate limit at run time (see {@link EmulatorOptions.rateLimit}); the
+   * requests already counted are forgotten.
+   */
+  setRateLimit(rateLimit: boolean | EmulatorRateLimit): void;
   /**
    * Stops the server and destroys every connection (keep-alive and pending latency faults
    * included). Idempotent.

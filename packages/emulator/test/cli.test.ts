@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliRun, main } from '../src/cli.js';
 import { startEmulator } from '../src/index.js';
-import { basic, legacyGrant, me, tokens, v2Password } from './helpers.js';
+import {
+  authorize,
+  basic,
+  legacyGrant,
+  me,
+  oauthToken,
+  REDIRECT_URI,
+  tokens,
+  v2Password,
+} from './helpers.js';
 
 function capture() {
   const out: string[] = [];
@@ -77,6 +86,47 @@ describe('goto-emulator main()', () => {
       expect.stringMatching(/^POST \/oauth\/access_token 200 /),
       expect.stringMatching(/^GET \/admin\/rest\/v1\/me 403 /),
     ]);
+  });
+
+  it('serves the authentication host with --pat, --redirect-uri, --rotate-refresh-tokens', async () => {
+    const env = { GOTO_EMULATOR_PAT: 'env-pat', GOTO_EMULATOR_ROTATE_REFRESH_TOKENS: 'yes' };
+    const argv = [
+      '--port',
+      '0',
+      '--redirect-uri',
+      'https://app.example/cb',
+      '--authentication-host',
+    ];
+    const { out, result } = await run(argv, env);
+    const emulator = result.emulator;
+    if (!emulator) throw new Error('no emulator');
+    expect(out[0]).toBe(
+      `goto-emulator listening on ${emulator.url}, authentication host ${emulator.authUrl} ` +
+        '(client_id goto-emulator-client, user agent@example.com)',
+    );
+    expect(out[0]).not.toContain('env-pat');
+    const pat = await oauthToken(emulator, { grant_type: 'personal_access_token', pat: 'env-pat' });
+    const body = (await pat.json()) as { refresh_token: string };
+    const refresh = { grant_type: 'refresh_token', refresh_token: body.refresh_token };
+    expect(await (await oauthToken(emulator, refresh)).json()).toHaveProperty('refresh_token');
+    expect((await oauthToken(emulator, refresh)).status).toBe(400);
+    const request = { client_id: 'goto-emulator-client', response_type: 'code', auto: 'approve' };
+    const registered = await authorize(emulator, request);
+    expect(registered.headers.get('location')).toMatch(/^https:\/\/app\.example\/cb\?code=/);
+    expect((await authorize(emulator, { ...request, redirect_uri: REDIRECT_URI })).status).toBe(
+      400,
+    );
+  });
+
+  it('limits requests with --rate-limit', async () => {
+    const { result } = await run(['--port', '0', '--rate-limit']);
+    const emulator = result.emulator;
+    if (!emulator) throw new Error('no emulator');
+    // Twenty requests at once: they cannot all fall in different seconds.
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, async () => (await legacyGrant(emulator)).status),
+    );
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
   });
 
   it('stops on SIGTERM and SIGINT, and removes its handlers', async () => {

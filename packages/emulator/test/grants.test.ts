@@ -483,7 +483,7 @@ describe('errors (RFC 6749 5.2)', () => {
   });
 
   it('404 JSON for an unknown path', async () => {
-    const res = await fetch(`${emulator.url}/oauth/authorize?client_id=x`);
+    const res = await fetch(`${emulator.url}/oauth/v2/authorize?client_id=x`);
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.json()).toMatchObject({ error: 'not_found' });
@@ -507,11 +507,19 @@ describe('errors (RFC 6749 5.2)', () => {
       passwordGrants: 2,
       legacyPasswordGrants: 1,
       v2PasswordGrants: 1,
+      oauthTokenPasswordGrants: 0,
       refreshGrants: 0,
+      authorizationCodeGrants: 0,
+      personalAccessTokenGrants: 0,
+      consentsApproved: 0,
+      consentsDenied: 0,
       externalGrants: 0,
       tokenErrors: 1,
       meCalls: 1,
       meRejected: 1,
+      identityCalls: 0,
+      identityRejected: 0,
+      rateLimited: 0,
       faults: 0,
       requests: 5,
     });

@@ -1,4 +1,23 @@
-import { EMULATOR_DEFAULTS, type GoToEmulator } from '../src/index.js';
+import { afterEach, expect } from 'vitest';
+import {
+  EMULATOR_DEFAULTS,
+  type EmulatorOptions,
+  type GoToEmulator,
+  startEmulator,
+} from '../src/index.js';
+
+/** A `startEmulator` whose emulators are all closed after each test of the file. */
+export function closedAfterEach(): (options?: EmulatorOptions) => Promise<GoToEmulator> {
+  const started: GoToEmulator[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((emulator) => emulator.close()));
+  });
+  return async (options) => {
+    const emulator = await startEmulator(options);
+    started.push(emulator);
+    return emulator;
+  };
+}
 
 export const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
@@ -25,8 +44,9 @@ export function post(
   path: string,
   params: Record<string, string>,
   headers: Record<string, string> = {},
+  base = emulator.url,
 ): Promise<Response> {
-  return fetch(`${emulator.url}${path}`, {
+  return fetch(`${base}${path}`, {
     method: 'POST',
     headers: { ...FORM, ...headers },
     body: new URLSearchParams(params),
@@ -86,4 +106,72 @@ export function me(emulator: GoToEmulator, accessToken?: string): Promise<Respon
   const headers: Record<string, string> =
     accessToken === undefined ? {} : { Authorization: `Bearer ${accessToken}` };
   return fetch(`${emulator.url}/admin/rest/v1/me`, { headers });
+}
+
+/** `POST /oauth/token` (the authentication host's path) with Basic client auth. */
+export function oauthToken(
+  emulator: GoToEmulator,
+  params: Record<string, string>,
+  authorization = DEFAULT_BASIC,
+): Promise<Response> {
+  return post(emulator, '/oauth/token', params, { Authorization: authorization }, emulator.authUrl);
+}
+
+/** `GET /oauth/authorize` without following the redirect. */
+export function authorize(
+  emulator: GoToEmulator,
+  params: Record<string, string>,
+): Promise<Response> {
+  const query = new URLSearchParams(params);
+  return fetch(`${emulator.authUrl}/oauth/authorize?${query}`, { redirect: 'manual' });
+}
+
+export const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
+
+/** The query of a redirect answer, after checking it is one to `REDIRECT_URI` (or `base`). */
+export function redirectParams(res: Response, base = REDIRECT_URI): URLSearchParams {
+  if (res.status !== 302) throw new Error(`expected 302, got ${res.status}`);
+  const location = new URL(res.headers.get('location') ?? '');
+  expect(`${location.origin}${location.pathname}`).toBe(new URL(base).href.split('?')[0]);
+  return location.searchParams;
+}
+
+/** Approves at once (`auto=approve`) and returns the code. */
+export async function approvedCode(
+  emulator: GoToEmulator,
+  params: Record<string, string> = {},
+): Promise<string> {
+  const res = await authorize(emulator, {
+    client_id: EMULATOR_DEFAULTS.clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    state: 'st',
+    auto: 'approve',
+    ...params,
+  });
+  const code = redirectParams(res, params.redirect_uri ?? REDIRECT_URI).get('code');
+  if (!code) throw new Error('no code in the redirect');
+  return code;
+}
+
+export function exchangeCode(
+  emulator: GoToEmulator,
+  code: string,
+  overrides: Record<string, string> = {},
+  authorization = DEFAULT_BASIC,
+): Promise<Response> {
+  const params = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
+  return oauthToken(emulator, { ...params, ...overrides }, authorization);
+}
+
+export function identity(emulator: GoToEmulator, accessToken?: string): Promise<Response> {
+  const headers: Record<string, string> =
+    accessToken === undefined ? {} : { Authorization: `Bearer ${accessToken}` };
+  return fetch(`${emulator.url}/identity/v1/Users/me`, { headers });
+}
+
+export async function json(
+  response: Response | Promise<Response>,
+): Promise<Record<string, unknown>> {
+  return (await (await response).json()) as Record<string, unknown>;
 }

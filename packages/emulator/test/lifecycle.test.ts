@@ -199,6 +199,7 @@ describe('EMULATOR_DEFAULTS', () => {
       clientSecret: 'goto-emulator-secret',
       userId: 'agent@example.com',
       password: 'emulator-password',
+      personalAccessToken: 'goto-emulator-pat',
       organizerKey: '8439885694023999999',
       accountKey: '9999982253621659654',
       firstName: 'Mahar',

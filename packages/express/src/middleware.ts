@@ -88,6 +88,8 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
     // A fresh token needs no promise: the route goes on in this tick.
     const cached = auth.cachedToken();
     if (cached !== undefined) {
+      // A token serves again (perhaps from the refresh timer): the next failure is news.
+      loggedCode = undefined;
       req.goto = cached;
       next();
       return;

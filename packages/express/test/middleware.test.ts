@@ -1,4 +1,4 @@
-import { type GoToAuth, isGoToAuthError } from '@goto-auth/core';
+import { type GoToAuth, GoToAuthError, isGoToAuthError } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import {
   answerOf,
@@ -83,6 +83,34 @@ describe('goToAuth middleware (Express 5)', () => {
     expect(line).toContain('GET /me');
     expect(line).not.toContain('not-the-password');
     expect(line).not.toContain(EMULATOR_DEFAULTS.clientSecret);
+  });
+
+  it('logs the same configuration error again after a token has served in between', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    const token = await real.getToken();
+    let serving = false;
+    // The credentials fail, then a token arrives (by the refresh timer, not through this
+    // middleware), then they fail again.
+    const stub = Object.create(real, {
+      baseUrl: { value: real.baseUrl },
+      cachedToken: { value: () => (serving ? token : undefined) },
+      getToken: {
+        value: () =>
+          Promise.reject(new GoToAuthError('INVALID_CREDENTIALS', 'GoTo refused the password.')),
+      },
+    }) as GoToAuth;
+    const error = vi.fn();
+    const { instance } = app(stub, goToAuth(stub, { logger: { error } }));
+    const url = await serve(instance);
+
+    const statuses: number[] = [];
+    for (const state of [false, true, false]) {
+      serving = state;
+      statuses.push((await fetch(`${url}/me`)).status);
+    }
+    expect(statuses).toEqual([500, 200, 500]);
+    expect(error).toHaveBeenCalledTimes(2);
   });
 
   it('logs to console.error by default, and nothing for 503', async () => {

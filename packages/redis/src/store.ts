@@ -5,10 +5,11 @@ import {
   isGoToAuthError,
   serializeToken,
   type TokenStore,
+  type TokenStoreEntry,
   type TokenStoreLock,
 } from '@goto-auth/core';
 import { type EncryptionKey, TokenCipher } from './encryption.js';
-import { type LuaScript, RELEASE_LOCK, SET_UNLESS_NEWER } from './scripts.js';
+import { EXTEND_LOCK, type LuaScript, RELEASE_LOCK, SET_IF_VERSION } from './scripts.js';
 
 /**
  * The commands the store sends. An ioredis `Redis` or `Cluster` (ioredis 5 or 6) has them all;
@@ -17,13 +18,13 @@ import { type LuaScript, RELEASE_LOCK, SET_UNLESS_NEWER } from './scripts.js';
 export interface RedisTokenStoreClient {
   /** ioredis's connection state; while it says the server is gone, commands fail at once. */
   readonly status?: string;
-  /** Reads the stored token. */
-  hget(key: string, field: string): Promise<string | null>;
+  /** Reads the stored token and its version. */
+  hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   /** Takes the lock: `SET key value PX ms NX`. */
   set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
   /** Deletes the stored token. */
   del(key: string): Promise<number>;
-  /** Runs the store's scripts (write unless newer, release the lock) by their SHA-1. */
+  /** Runs the store's scripts (compare-and-set, extend and release the lock) by their SHA-1. */
   evalsha(sha: string, numkeys: number, ...args: string[]): Promise<unknown>;
   /** Runs a script the server has not cached yet (after a restart, on a new Cluster node). */
   eval(script: string, numkeys: number, ...args: string[]): Promise<unknown>;
@@ -79,7 +80,7 @@ export interface RedisTokenStoreOptions {
 
 /** ioredis states in which a command would only wait in the offline queue. */
 const UNREACHABLE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
-const REQUIRED = ['hget', 'set', 'del', 'evalsha', 'eval'] as const;
+const REQUIRED = ['hmget', 'set', 'del', 'evalsha', 'eval'] as const;
 
 function invalid(message: string): never {
   throw new GoToAuthError('INVALID_OPTIONS', `RedisTokenStore: ${message}`);
@@ -118,8 +119,9 @@ function milliseconds(value: number, what: string): number {
  * A {@link TokenStore} on Redis, so that every process using one GoTo credential shares one
  * token and makes one grant per token lifetime.
  *
- * The lock is `SET <lock> <random> NX PX <ttl>`, released by a compare-and-delete script; the
- * token is written by a script that refuses to replace a token with a later `issuedAt`. It has
+ * The lock is `SET <lock> <random> NX PX <ttl>`, extended by a compare-and-extend script and
+ * released by a compare-and-delete script. The token is written by a compare-and-set script on
+ * a version Redis itself keeps, so which token is newer never depends on hosts' clocks. It has
  * no `waitForChange`: the manager polls `get` every `lockPollInterval` while another process
  * refreshes, which costs two commands per poll for the few hundred milliseconds of a grant, once
  * per token lifetime, and needs no second connection.
@@ -189,7 +191,7 @@ export class RedisTokenStore implements TokenStore {
    * ```
    */
   keys(key: string): {
-    /** The hash that holds the token and its `issuedAt`. */
+    /** The hash that holds the token and its version. */
     token: string;
     /** The refresh lock's key. */
     lock: string;
@@ -199,47 +201,59 @@ export class RedisTokenStore implements TokenStore {
   }
 
   /**
-   * The stored token, or `undefined`. A token stored in clear reads as `undefined` when the
+   * The stored entry, or `undefined`. A token stored in clear reads as `undefined` when the
    * store encrypts, so the next refresh replaces it with an encrypted one.
    *
    * @throws {@link @goto-auth/core!GoToAuthError} `STORE_ERROR` when Redis fails or the token cannot be read
    * (a wrong encryption key says so)
    */
-  async get(key: string): Promise<GoToToken | undefined> {
+  async get(key: string): Promise<TokenStoreEntry | undefined> {
     const name = this.keys(key).token;
-    const value = await this.#run('get', () => this.#client.hget(name, 'value'));
-    if (value === null) return undefined;
+    const [value, version] = await this.#run('get', () =>
+      this.#client.hmget(name, 'value', 'version'),
+    );
+    if (value === null || value === undefined) return undefined;
+    const entry = (token: GoToToken) => ({ token, version: Number(version ?? 0) });
     if (TokenCipher.isEncrypted(value)) {
       if (this.#cipher === undefined) {
         throw storeError(
           'The stored token is encrypted, but this RedisTokenStore has no encryptionKey: give every process that shares the store the same key.',
         );
       }
-      return deserializeToken(await this.#cipher.decrypt(value, name));
+      return entry(deserializeToken(await this.#cipher.decrypt(value, name)));
     }
     if (this.#cipher !== undefined) return undefined;
-    return deserializeToken(value);
+    return entry(deserializeToken(value));
   }
 
   /**
-   * Stores `token` for `ttlMs` unless the stored token has a later `issuedAt`.
+   * Stores `token` for `ttlMs` if the stored version is still `expected` (compare-and-set).
    *
-   * @returns whether the token was written
+   * @returns the new version, or `undefined` when another write came first
    * @throws {@link @goto-auth/core!GoToAuthError} `STORE_ERROR` when Redis fails
    */
-  async set(key: string, token: GoToToken, ttlMs: number): Promise<boolean> {
+  async set(
+    key: string,
+    token: GoToToken,
+    ttlMs: number,
+    expected: number | undefined,
+  ): Promise<number | undefined> {
     const name = this.keys(key).token;
     const ttl = milliseconds(ttlMs, 'the token ttl');
-    if (typeof token.issuedAt !== 'number' || !Number.isFinite(token.issuedAt)) {
-      throw storeError('RedisTokenStore: the token has no issuedAt.');
-    }
     const plaintext = serializeToken(token);
     const value =
       this.#cipher === undefined ? plaintext : await this.#cipher.encrypt(plaintext, name);
     const written = await this.#run('set', () =>
-      this.#eval(SET_UNLESS_NEWER, name, String(token.issuedAt), value, String(ttl)),
+      this.#eval(
+        SET_IF_VERSION,
+        name,
+        // An encrypting store reads a token stored in clear as nothing: it may replace it.
+        expected === undefined && this.#cipher !== undefined ? 'clear' : String(expected ?? 0),
+        value,
+        String(ttl),
+      ),
     );
-    return written === 1;
+    return typeof written === 'number' && written > 0 ? written : undefined;
   }
 
   /**
@@ -281,6 +295,13 @@ export class RedisTokenStore implements TokenStore {
         if (released) return;
         await release();
         released = true;
+      },
+      extend: async (ms) => {
+        if (released) return false;
+        const extended = await this.#run('extend', () =>
+          this.#eval(EXTEND_LOCK, name, owner, String(milliseconds(ms, 'the lock ttl'))),
+        );
+        return extended === 1;
       },
     };
   }

@@ -41,6 +41,6 @@ describe('Redis Cluster (3 masters)', () => {
     expect(await client.cluster('KEYSLOT', token)).toBe(await client.cluster('KEYSLOT', lock));
     expect(await client.hget(token, 'value')).toMatch(/^gae1\./);
     const stored = await store.get(key);
-    expect(stored?.issuedAt).toBe(result.adopted.get(0)?.at(-1));
+    expect(stored?.token.issuedAt).toBe(result.adopted.get(0)?.at(-1));
   }, 120_000);
 });

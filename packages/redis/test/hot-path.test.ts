@@ -4,7 +4,7 @@ import { monitorCommands } from './support/monitor.ts';
 import { auth, emulator, onCleanup, redisClient, redisServer } from './support/setup.ts';
 
 describe('Redis commands sent by the manager', () => {
-  it('sends none for 1,000 cached getToken() calls, and five per refresh', async () => {
+  it('sends none for 1,000 cached getToken() calls, and six per refresh (the lock renewed before the grant)', async () => {
     const server = await redisServer();
     const monitor = await monitorCommands(server.port);
     onCleanup(() => monitor.close());
@@ -33,7 +33,7 @@ describe('Redis commands sent by the manager', () => {
     const afterRefresh = await monitor.mark();
     const refresh = monitor.between(cached, afterRefresh).map((command) => command[0]);
     // get, lock (SET NX PX), get again under the lock, the set script, the release script.
-    expect(refresh).toEqual(['hget', 'set', 'hget', 'evalsha', 'evalsha']);
+    expect(refresh).toEqual(['hmget', 'set', 'hmget', 'evalsha', 'evalsha', 'evalsha']);
     expect(emu.counters.refreshGrants).toBe(1);
 
     const initial = monitor.between(start, started).map((command) => command[0]);

@@ -73,7 +73,7 @@ describe('Redis stops and comes back', () => {
     expect(next.accessToken).not.toBe(first.accessToken);
     expect(emu.counters).toMatchObject({ passwordGrants: 1, refreshGrants: 1 });
     const stored = await store.get(await tokenStoreKey(credential(emu)));
-    expect(stored?.accessToken).toBe(next.accessToken);
+    expect(stored?.token.accessToken).toBe(next.accessToken);
   });
 
   it("'local': refreshes without the store while Redis is down, and warns", async () => {

@@ -27,43 +27,87 @@ function token(issuedAt: number, name = String(issuedAt)): GoToToken {
 }
 
 describe('RedisTokenStore on a real redis-server', () => {
-  it('stores the token as a hash of issuedAt and value under <prefix>{<key>}:token, with the ttl', async () => {
+  it('stores the token as a hash of version and value under <prefix>{<key>}:token, with the ttl', async () => {
     const server = await redisServer();
     const raw = redisClient(server);
     const store = new RedisTokenStore({ client: redisClient(server) });
     const stored = token(1_700_000_000_000);
 
     expect(await store.get(KEY)).toBeUndefined();
-    expect(await store.set(KEY, stored, 60_000)).toBe(true);
+    const version = await store.set(KEY, stored, 60_000, undefined);
+    expect(version).toBeGreaterThan(0);
 
     expect(store.keys(KEY)).toEqual({
       token: `goto-auth:{${KEY}}:token`,
       lock: `goto-auth:{${KEY}}:lock`,
     });
     const hash = await raw.hgetall(`goto-auth:{${KEY}}:token`);
-    expect(hash.issuedAt).toBe('1700000000000');
+    expect(hash.version).toBe(String(version));
+    expect(hash.issuedAt).toBeUndefined();
     expect(JSON.parse(hash.value ?? '')).toMatchObject({ accessToken: 'access-1700000000000' });
     const ttl = await raw.pttl(`goto-auth:{${KEY}}:token`);
     expect(ttl).toBeGreaterThan(59_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
 
     const read = await store.get(KEY);
-    expect(read).toEqual(stored);
-    expect(read?.accessToken).toBe('access-1700000000000');
-    expect(read?.refreshToken).toBe('refresh-1700000000000');
+    expect(read?.token).toEqual(stored);
+    expect(read?.version).toBe(version);
+    expect(read?.token.accessToken).toBe('access-1700000000000');
+    expect(read?.token.refreshToken).toBe('refresh-1700000000000');
   });
 
-  it('never replaces a token with one issued earlier; equal or later ones are written', async () => {
+  it("writes only over the version read (compare-and-set), whatever the tokens' clocks say", async () => {
     const server = await redisServer();
     const store = new RedisTokenStore({ client: redisClient(server) });
 
-    expect(await store.set(KEY, token(2000), 60_000)).toBe(true);
-    expect(await store.set(KEY, token(1000), 60_000)).toBe(false);
-    expect((await store.get(KEY))?.accessToken).toBe('access-2000');
-    expect(await store.set(KEY, token(2000, 'same-instant'), 60_000)).toBe(true);
-    expect((await store.get(KEY))?.accessToken).toBe('access-same-instant');
-    expect(await store.set(KEY, token(3000), 60_000)).toBe(true);
-    expect((await store.get(KEY))?.accessToken).toBe('access-3000');
+    const first = await store.set(KEY, token(2000), 60_000, undefined);
+    expect(first).toBeGreaterThan(0);
+    // Nothing stored was expected, but something is: refused.
+    expect(await store.set(KEY, token(3000), 60_000, undefined)).toBeUndefined();
+    // A token stamped earlier by a host whose clock is behind is still written over the version read.
+    const second = await store.set(KEY, token(1000, 'earlier-clock'), 60_000, first);
+    expect(second).toBe((first ?? 0) + 1);
+    expect((await store.get(KEY))?.token.accessToken).toBe('access-earlier-clock');
+    // A writer that read the first version lost the race: refused.
+    expect(await store.set(KEY, token(9000), 60_000, first)).toBeUndefined();
+    expect((await store.get(KEY))?.version).toBe(second);
+  });
+
+  it('never reuses a version after the entry expired and came back', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    const first = await store.set(KEY, token(1000), 60_000, undefined);
+    await raw.del(store.keys(KEY).token);
+    const again = await store.set(KEY, token(1000), 60_000, undefined);
+    expect(again).toBeGreaterThan(first ?? 0);
+  });
+
+  it('reads and replaces an entry written before versions existed as version 0', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    const { serializeToken } = await import('@goto-auth/core');
+    await raw.hset(store.keys(KEY).token, 'issuedAt', '1000', 'value', serializeToken(token(1000)));
+    const read = await store.get(KEY);
+    expect(read?.version).toBe(0);
+    expect(await store.set(KEY, token(2000), 60_000, 0)).toBeGreaterThan(0);
+  });
+
+  it('extends its own lock only (compare-and-extend)', async () => {
+    const server = await redisServer();
+    const raw = redisClient(server);
+    const store = new RedisTokenStore({ client: redisClient(server) });
+    const lockKey = store.keys(KEY).lock;
+    const held = await store.lock(KEY, 1_000);
+    expect(await held?.extend?.(60_000)).toBe(true);
+    expect(await raw.pttl(lockKey)).toBeGreaterThan(59_000);
+    await raw.set(lockKey, 'someone-else', 'PX', 60_000);
+    expect(await held?.extend?.(90_000)).toBe(false);
+    expect(await raw.pttl(lockKey)).toBeLessThanOrEqual(60_000);
+    await held?.release();
+    expect(await raw.get(lockKey)).toBe('someone-else');
+    expect(await held?.extend?.(1_000)).toBe(false);
   });
 
   it('keeps keys apart by prefix and deletes only its own token', async () => {
@@ -71,12 +115,12 @@ describe('RedisTokenStore on a real redis-server', () => {
     const client = redisClient(server);
     const a = new RedisTokenStore({ client, keyPrefix: 'app-a:' });
     const b = new RedisTokenStore({ client, keyPrefix: 'app-b:' });
-    await a.set(KEY, token(1000, 'a'), 60_000);
-    await b.set(KEY, token(1000, 'b'), 60_000);
-    expect((await a.get(KEY))?.accessToken).toBe('access-a');
+    await a.set(KEY, token(1000, 'a'), 60_000, undefined);
+    await b.set(KEY, token(1000, 'b'), 60_000, undefined);
+    expect((await a.get(KEY))?.token.accessToken).toBe('access-a');
     await a.delete(KEY);
     expect(await a.get(KEY)).toBeUndefined();
-    expect((await b.get(KEY))?.accessToken).toBe('access-b');
+    expect((await b.get(KEY))?.token.accessToken).toBe('access-b');
   });
 
   it('gives the lock to one holder at a time, with a ttl, released by compare-and-delete', async () => {
@@ -112,9 +156,9 @@ describe('RedisTokenStore on a real redis-server', () => {
     const server = await redisServer();
     const raw = redisClient(server);
     const store = new RedisTokenStore({ client: redisClient(server) });
-    await store.set(KEY, token(1000), 60_000);
+    const version = await store.set(KEY, token(1000), 60_000, undefined);
     await raw.script('FLUSH');
-    expect(await store.set(KEY, token(2000), 60_000)).toBe(true);
+    expect(await store.set(KEY, token(2000), 60_000, version)).toBeGreaterThan(0);
     const lock = await store.lock(KEY, 30_000);
     await raw.script('FLUSH');
     await lock?.release();
@@ -129,7 +173,7 @@ describe('RedisTokenStore on a real redis-server', () => {
     await raw.set(store.keys(KEY).token, 'not a hash');
     const secret = token(1000, 'do-not-leak');
 
-    const error = await rejection(store.set(KEY, secret, 60_000));
+    const error = await rejection(store.set(KEY, secret, 60_000, undefined));
     expect(isGoToAuthError(error) && error.code).toBe('STORE_ERROR');
     expect(error.message).toMatch(/Redis set failed: .*WRONGTYPE/);
     for (const text of [
@@ -157,11 +201,15 @@ describe('RedisTokenStore on a real redis-server', () => {
     onCleanup(() => server.close());
     const client = redisClient(server);
     const store = new RedisTokenStore({ client, commandTimeout: 5000 });
-    await store.set(KEY, token(1000), 60_000);
+    await store.set(KEY, token(1000), 60_000, undefined);
     await server.stop();
     await until(() => client.status === 'reconnecting', 5000, 'ioredis to notice');
 
-    for (const call of [store.get(KEY), store.set(KEY, token(2000), 1000), store.lock(KEY, 1000)]) {
+    for (const call of [
+      store.get(KEY),
+      store.set(KEY, token(2000), 1000, undefined),
+      store.lock(KEY, 1000),
+    ]) {
       const started = Date.now();
       const error = await rejection(call);
       expect(Date.now() - started).toBeLessThan(250);
@@ -218,7 +266,7 @@ describe('RedisTokenStore on a real redis-server', () => {
 
   it('rejects unusable options up front', () => {
     const client = {
-      hget() {},
+      hmget() {},
       set() {},
       del() {},
       evalsha() {},

@@ -14,6 +14,14 @@ export interface WorkerConfig {
   commandTimeout?: number;
   /** The worker exits by itself after this many ms, whatever happens. @defaultValue 120000 */
   maxLifetime?: number;
+  /** Per worker index: how far its clock is from the real one, in ms. @defaultValue 0 */
+  clockSkews?: number[];
+  /** The auth object's `authUrl` (refresh endpoint origin). @defaultValue the emulator */
+  authUrl?: string;
+  /** The auth object's request `timeout`. */
+  timeout?: number;
+  /** Every token request waits this long before it is sent, in ms (a slow GoTo). */
+  requestDelay?: number;
 }
 
 export interface WorkerReport {

@@ -32,7 +32,7 @@ export function spawnTs(fixture: string, args: string[]): ChildProcess {
 }
 
 export function spawnWorker(index: number, config: WorkerConfig): Worker {
-  const child = spawnTs(WORKER_FIXTURE, [JSON.stringify(config)]);
+  const child = spawnTs(WORKER_FIXTURE, [JSON.stringify(config), String(index)]);
   const messages: WorkerMessage[] = [];
   const listeners = new Set<() => void>();
   child.on('message', (message: WorkerMessage) => {
