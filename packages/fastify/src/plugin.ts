@@ -174,6 +174,8 @@ function tokenHook(namespace: string | undefined): onRequestHookHandler {
     // A fresh token needs no promise: the route goes on in this tick.
     const cached = account.cachedToken();
     if (cached !== undefined) {
+      // A token serves again (perhaps from the refresh timer): the next failure is news.
+      loggedCode = undefined;
       request.goto = cached;
       next();
       return;

@@ -5,6 +5,7 @@ import {
   getJsonTogether,
   leaveWhileWaiting,
   PROBLEM_CASES,
+  refusedUnlessServing,
   watchSignals,
 } from '@goto-auth/test-support';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +113,28 @@ describe('goToAuthPlugin', () => {
     expect(lines[0]).toContain('INVALID_CREDENTIALS');
     expect(lines[0]).toContain('GET /me');
     expect(lines.join('\n')).not.toContain('not-the-password');
+  });
+
+  it('logs the same configuration error again after a token has served in between', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    const token = await real.getToken();
+    let serving = false;
+    // The credentials fail, then a token arrives (by the refresh timer), then they fail again.
+    const stub = refusedUnlessServing(real, token, () => serving);
+    const logs: string[] = [];
+    const fastify = app({ logs });
+    await fastify.register(goToAuthPlugin, { auth: stub });
+    fastify.get('/me', { config: { goto: true } }, async () => ({}));
+
+    const statuses: number[] = [];
+    for (const state of [false, true, false]) {
+      serving = state;
+      statuses.push((await fastify.inject('/me')).statusCode);
+    }
+
+    expect(statuses).toEqual([500, 200, 500]);
+    expect(logs.filter((line) => line.includes('INVALID_CREDENTIALS'))).toHaveLength(2);
   });
 
   it("with onError: 'throw', hands the GoToAuthError to Fastify's error handler", async () => {

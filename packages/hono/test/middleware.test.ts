@@ -6,6 +6,7 @@ import {
   getJsonTogether,
   leaveWhileWaiting,
   PROBLEM_CASES,
+  refusedUnlessServing,
   stubGoToEnv,
   watchSignals,
 } from '@goto-auth/test-support';
@@ -95,6 +96,26 @@ describe('goToAuth middleware (Hono on @hono/node-server)', () => {
     expect(line).toContain('GET /me');
     expect(line).not.toContain('not-the-password');
     expect(line).not.toContain(EMULATOR_DEFAULTS.clientSecret);
+  });
+
+  it('logs the same configuration error again after a token has served in between', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    const token = await real.getToken();
+    let serving = false;
+    // The credentials fail, then a token arrives (by the refresh timer), then they fail again.
+    const stub = refusedUnlessServing(real, token, () => serving);
+    const error = vi.fn();
+    const { url } = await app(stub, goToAuth(stub, { logger: { error } }));
+
+    const statuses: number[] = [];
+    for (const state of [false, true, false]) {
+      serving = state;
+      statuses.push((await fetch(`${url}/me`)).status);
+    }
+
+    expect(statuses).toEqual([500, 200, 500]);
+    expect(error).toHaveBeenCalledTimes(2);
   });
 
   it("with onError: 'throw', hands the GoToAuthError to app.onError", async () => {

@@ -8,8 +8,10 @@ import {
   createGoToAuth,
   type GetTokenOptions,
   type GoToAuth,
+  GoToAuthError,
   type GoToAuthErrorCode,
   type GoToAuthOptions,
+  type GoToToken,
   type TimerProvider,
 } from '@goto-auth/core';
 import {
@@ -313,4 +315,24 @@ export async function leaveWhileWaiting(
   client.abort();
   await until(() => signal()?.aborted === true);
   expect(await request).toMatchObject({ name: 'AbortError' });
+}
+
+/**
+ * `real` as seen while its credentials are refused: `getToken()` rejects with
+ * `INVALID_CREDENTIALS`, and `cachedToken()` gives `token` only while `serving` says so (a token
+ * that arrived by the refresh timer, not through the adapter).
+ */
+export function refusedUnlessServing(
+  real: GoToAuth,
+  token: GoToToken,
+  serving: () => boolean,
+): GoToAuth {
+  return Object.create(real, {
+    baseUrl: { value: real.baseUrl },
+    cachedToken: { value: () => (serving() ? token : undefined) },
+    getToken: {
+      value: () =>
+        Promise.reject(new GoToAuthError('INVALID_CREDENTIALS', 'GoTo refused the password.')),
+    },
+  }) as GoToAuth;
 }
