@@ -6,12 +6,30 @@ import { defineConfig } from 'vitest/config';
 // dependencies would then load ESM builds through require().)
 const conditions = ['@goto-auth/source', 'node', 'development|production'];
 
+// Under mutation testing (StrykerJS sets this in its workers) a mutant that hangs should cost
+// seconds, not the 30 s a slow real-HTTP test may need; and tests of whole child processes,
+// which mutants in this process cannot reach, are left out.
+const mutating = process.env.STRYKER_MUTATOR_WORKER !== undefined;
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@goto-auth/source'] } },
   test: {
-    testTimeout: 30_000,
+    testTimeout: mutating ? 8_000 : 30_000,
     hookTimeout: 60_000,
+    ...(mutating
+      ? {
+          exclude: [
+            '**/node_modules/**',
+            '**/child.test.ts',
+            '**/multi-process.test.ts',
+            '**/cluster.test.ts',
+          ],
+          setupFiles: [
+            new URL('./tools/test-support/src/mutation-setup.ts', import.meta.url).pathname,
+          ],
+        }
+      : {}),
     reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
   },
 });

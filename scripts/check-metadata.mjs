@@ -11,12 +11,16 @@ import { publicPackages, root } from './lib/workspace.mjs';
 // are peer dependencies (a second copy would break `instanceof`, DI tokens and decorators).
 const FRAMEWORKS = [
   'ky',
+  'axios',
+  '@nestjs/axios',
   'express',
   '@nestjs/common',
   '@nestjs/core',
   'ioredis',
   'rxjs',
   'reflect-metadata',
+  '@nestjs/terminus',
+  '@opentelemetry/api',
   'hono',
   'fastify',
 ];
@@ -124,9 +128,12 @@ function check(pkg) {
   const deps = m.dependencies ?? {};
   const peers = m.peerDependencies ?? {};
   const devs = m.devDependencies ?? {};
+  // A command-line tool (a bin, no peer dependencies) is the application: it brings
+  // the clients it runs with, so they are its dependencies.
+  const isTool = m.bin !== undefined && Object.keys(m.peerDependencies ?? {}).length === 0;
   for (const name of sourceImports(pkg.path)) {
     if (name === m.name) continue;
-    if (FRAMEWORKS.includes(name)) {
+    if (FRAMEWORKS.includes(name) && !isTool) {
       need(name in peers, `${name} is imported: it must be a peerDependency`);
       need(name in devs, `${name} is a peer: list it in devDependencies too, for the tests`);
     } else {
@@ -134,7 +141,8 @@ function check(pkg) {
     }
   }
   for (const name of FRAMEWORKS) {
-    if (name in deps) problems.push(`${name} must be a peerDependency, not a dependency`);
+    if (name in deps && !isTool)
+      problems.push(`${name} must be a peerDependency, not a dependency`);
   }
   const isAdapter = Object.keys(peers).some((name) => FRAMEWORKS.includes(name));
   if (isAdapter) need(CORE in deps, `${CORE} must be a dependency of an adapter`);

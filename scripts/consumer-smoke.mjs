@@ -58,9 +58,20 @@ const CONSUMERS = {
     run: {
       imports: {
         '@goto-auth/core':
-          '{ createGoToAuth, normalizeTokenResponse, isGoToAuthError, GoToAuthError }',
+          '{ createGoToAuth, goToFetch, normalizeTokenResponse, isGoToAuthError, GoToAuthError }',
       },
       body: `
+        // goToFetch: the token on GoTo's origin, one retry after a revocation.
+        const fetching = createGoToAuth(authOptions());
+        const gotoFetch = goToFetch(fetching);
+        assert.equal((await gotoFetch(fetching.baseUrl + '/admin/rest/v1/me')).status, 200);
+        emulator.revokeAll();
+        const retried = await gotoFetch(fetching.baseUrl + '/admin/rest/v1/me');
+        assert.equal((await retried.json()).organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        assert.equal(emulator.counters.meRejected, 1);
+        await fetching.close();
+        emulator.reset();
+
         const auth = createGoToAuth(authOptions());
         const token = await auth.getToken();
         assert.equal(token.tokenType, 'Bearer');
@@ -92,9 +103,12 @@ const CONSUMERS = {
     types: {
       imports: {
         '@goto-auth/core':
-          '{ createGoToAuth, normalizeTokenResponse, isGoToAuthError, MemoryTokenStore, type GoToAuth, type GoToAuthOptions, type GoToToken, type TokenStore }',
+          '{ createGoToAuth, goToFetch, normalizeTokenResponse, isGoToAuthError, MemoryTokenStore, type GoToAuth, type GoToAuthOptions, type GoToToken, type TokenStore }',
       },
       body: `
+        const typedFetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> =
+          goToFetch(createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' }), { origins: ['https://api.getgo.com'] });
+        void typedFetch;
         const options: GoToAuthOptions = { clientId: 'id', userId: 'user', password: 'pw', baseUrl: 'http://127.0.0.1:1' };
         const store: TokenStore = new MemoryTokenStore();
         const auth: GoToAuth = createGoToAuth({ ...options, store });
@@ -265,6 +279,56 @@ const CONSUMERS = {
     },
   },
 
+  '@goto-auth/axios': {
+    peers: ['axios'],
+    run: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/axios': '{ attachGoToAuth }',
+        axios: 'axios',
+        'node:http': '{ createServer }',
+      },
+      body: `
+        const auth = createGoToAuth(authOptions());
+        defer(() => auth.close());
+        const api = axios.create({ baseURL: auth.baseUrl });
+        const detach = attachGoToAuth(api, auth);
+        assert.equal((await api.get('/admin/rest/v1/me')).data.organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        // GoTo rejects the token (403 InvalidToken): one retry with a fresh token.
+        emulator.revokeAll();
+        const again = await api.get('/admin/rest/v1/me');
+        assert.equal(again.data.organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        assert.equal(emulator.counters.meRejected, 1);
+        // The token never goes to another origin.
+        let seen = 'unset';
+        const other = await listen(createServer((req, res) => {
+          seen = req.headers.authorization;
+          res.end('{}');
+        }).listen(0, '127.0.0.1'));
+        await api.get(other + '/elsewhere');
+        assert.equal(seen, undefined, 'no Authorization header for another origin');
+        detach();
+        await assert.rejects(api.get('/admin/rest/v1/me'), (e) => e.response?.status === 403);
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/axios': '{ attachGoToAuth }',
+        axios: 'axios',
+      },
+      body: `
+        const auth = createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' });
+        const api = axios.create({ baseURL: auth.baseUrl });
+        const detach: () => void = attachGoToAuth(api, auth, { origins: [auth.baseUrl] });
+        const { data } = await api.get<{ email: string }>('/admin/rest/v1/me', { goToAuthRetried: true });
+        const email: string = notAny(data.email);
+        void email;
+        detach();
+      `,
+    },
+  },
+
   '@goto-auth/express': {
     peers: ['express'],
     typings: ['@types/express'],
@@ -310,6 +374,116 @@ const CONSUMERS = {
           const bearer: string = notAny(req.goto.accessToken);
           res.json({ bearer: bearer.length });
         });
+      `,
+    },
+  },
+
+  '@goto-auth/otel': {
+    // The SDK is the application's: installed beside, as a user would.
+    peers: ['@opentelemetry/api', '@opentelemetry/sdk-metrics'],
+    run: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/otel': '{ instrumentGoToAuth, METRICS }',
+        '@opentelemetry/sdk-metrics':
+          '{ AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader }',
+      },
+      body: `
+        const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+        const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+        const meterProvider = new MeterProvider({ readers: [reader] });
+        defer(() => meterProvider.shutdown());
+        const auth = createGoToAuth(authOptions());
+        defer(() => auth.close());
+        defer(instrumentGoToAuth(auth, { meterProvider }));
+        await auth.getToken();
+        await auth.getToken();
+        await reader.forceFlush();
+        const scope = exporter.getMetrics().at(-1).scopeMetrics.find((s) => s.scope.name === '@goto-auth/otel');
+        assert.ok(scope, 'the meter is named after the package');
+        assert.match(scope.scope.version, /^\\d+\\.\\d+\\.\\d+/);
+        const grants = scope.metrics.find((m) => m.descriptor.name === METRICS.grants);
+        assert.equal(grants.dataPoints.length, 1);
+        assert.equal(grants.dataPoints[0].value, 1, 'one grant: the cached call counts nothing');
+        assert.equal(grants.dataPoints[0].attributes['goto_auth.grant_type'], 'password');
+        const left = scope.metrics.find((m) => m.descriptor.name === METRICS.timeLeft);
+        assert.ok(left.dataPoints[0].value > 0, 'time left on the token');
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/otel': '{ instrumentGoToAuth, METRICS, type GoToAuthInstrumentationOptions }',
+        '@opentelemetry/api': '{ metrics, trace }',
+      },
+      body: `
+        const auth = createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' });
+        const options: GoToAuthInstrumentationOptions = {
+          meterProvider: metrics.getMeterProvider(),
+          tracerProvider: trace.getTracerProvider(),
+          attributes: { 'goto_auth.instance': 'main' },
+        };
+        const uninstall: () => void = instrumentGoToAuth(auth, options);
+        const name: 'goto_auth.grants' = METRICS.grants;
+        void name;
+        uninstall();
+        await auth.close();
+      `,
+    },
+  },
+
+  '@goto-auth/cli': {
+    run: {
+      imports: {
+        '@goto-auth/cli': '{ EXIT_CODES, main as runCli }',
+        'node:child_process': '{ execFile }',
+        'node:path': '{ join }',
+      },
+      body: `
+        // The installed bin: minting without a store off a terminal is refused...
+        const bin = join(process.cwd(), 'node_modules', '.bin', 'goto-auth');
+        const env = {
+          PATH: process.env.PATH,
+          GOTO_CLIENT_ID: EMULATOR_DEFAULTS.clientId,
+          GOTO_USER_ID: EMULATOR_DEFAULTS.userId,
+          GOTO_PASSWORD: EMULATOR_DEFAULTS.password,
+          GOTO_BASE_URL: emulator.url,
+        };
+        const goto = (args) =>
+          new Promise((resolve) => {
+            execFile(bin, args, { env }, (error, stdout, stderr) =>
+              resolve({ code: error ? error.code : 0, stdout, stderr }),
+            );
+          });
+        const refused = await goto(['token']);
+        assert.equal(refused.code, EXIT_CODES.REFUSED);
+        assert.match(refused.stderr, /revokes every other token/);
+        assert.equal(emulator.counters.passwordGrants, 0);
+        // ...and --force prints a token GoTo accepts, alone on stdout.
+        const minted = await goto(['token', '--force']);
+        assert.equal(minted.code, 0, minted.stderr);
+        const token = minted.stdout.trim();
+        assert.equal(minted.stdout, token + '\\n');
+        const me = await fetch(emulator.url + '/admin/rest/v1/me', { headers: { authorization: 'Bearer ' + token } });
+        assert.equal(me.status, 200);
+        assert.ok(!minted.stderr.includes(EMULATOR_DEFAULTS.password), 'no secret on stderr');
+        // main() in-process (imported as runCli: the harness has its own main): a missing setting is exit code 3.
+        let err = '';
+        const io = { stdout: () => {}, stderr: (t) => { err += t; }, interactive: false, ask: async () => '' };
+        assert.equal(await runCli(['token'], { env: {}, cwd: process.cwd(), io }), EXIT_CODES.CONFIG_MISSING);
+        assert.match(err, /GOTO_CLIENT_ID/);
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/cli': '{ EXIT_CODES, main, type CliIo, type ExitCode, type StatusReport }',
+      },
+      body: `
+        const io: CliIo = { stdout: () => {}, stderr: () => {}, interactive: false, ask: async () => 'n' };
+        const code: ExitCode = await main(['status', '--json'], { env: {}, io });
+        const refused: 5 = EXIT_CODES.REFUSED;
+        const state: StatusReport['state'] = 'valid';
+        void code; void refused; void state;
       `,
     },
   },
@@ -430,13 +604,17 @@ const CONSUMERS = {
   },
 
   '@goto-auth/nestjs': {
-    peers: ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'],
+    // @nestjs/terminus is an optional peer, for the ./terminus subpath only (the package's own
+    // tests prove that the main entry never loads it).
+    peers: ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs', '@nestjs/terminus'],
     run: {
       imports: {
         'reflect-metadata': '',
         '@nestjs/common': '{ Module }',
         '@nestjs/core': '{ NestFactory }',
+        '@nestjs/terminus': '{ TerminusModule }',
         '@goto-auth/nestjs': '{ GoToAuthModule, GoToAuthService }',
+        '@goto-auth/nestjs/terminus': '{ GoToAuthHealthIndicator }',
       },
       body: `
         // Plain JavaScript: decorators applied by hand.
@@ -446,6 +624,18 @@ const CONSUMERS = {
         const token = await app.get(GoToAuthService).getToken();
         assert.equal(token.tokenType, 'Bearer');
         await app.close();
+
+        // The health indicator from the subpath, injected by the metadata its build carries.
+        class HealthModule {}
+        Module({
+          imports: [TerminusModule, GoToAuthModule.forRoot(authOptions())],
+          providers: [GoToAuthHealthIndicator],
+        })(HealthModule);
+        const health = await NestFactory.createApplicationContext(HealthModule, { logger: false });
+        const result = health.get(GoToAuthHealthIndicator).isHealthy('goto');
+        assert.equal(result.goto.status, 'up', 'warmed up: a token serves');
+        assert.equal(result.goto.state, 'valid');
+        await health.close();
       `,
     },
     types: {
@@ -1047,7 +1237,13 @@ async function main() {
       projects.nest = {
         type: 'nest',
         tarballs: Object.fromEntries(
-          ['@goto-auth/core', '@goto-auth/emulator', nestPkg.name].map((n) => [n, tarballs[n]]),
+          [
+            '@goto-auth/core',
+            '@goto-auth/emulator',
+            nestPkg.name,
+            // Our packages it depends on (@goto-auth/axios, for its `http` subpath).
+            ...Object.keys(nestPkg.manifest.dependencies ?? {}).filter((n) => tarballs[n]),
+          ].map((n) => [n, tarballs[n]]),
         ),
         deps: dep([...(CONSUMERS[nestPkg.name].peers ?? []), '@types/node']),
       };

@@ -14,6 +14,14 @@ export default defineConfig({
   deps: {
     // Node resolves these at run time (the workspace packages to their dist): bundling the
     // frameworks would duplicate Nest's singletons and hide the adapters' real packaging.
-    neverBundle: [/^@goto-auth\//, /^@nestjs\//, 'express', 'ky', 'reflect-metadata', 'rxjs'],
+    neverBundle: [
+      /^@goto-auth\//,
+      /^@nestjs\//,
+      'axios',
+      'express',
+      'ky',
+      'reflect-metadata',
+      'rxjs',
+    ],
   },
 });

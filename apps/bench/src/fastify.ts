@@ -18,7 +18,7 @@ type Variant = 'with' | 'without' | 'registered';
 const VARIANTS: Variant[] = ['with', 'without', 'registered'];
 
 /**
- * Figure 10: requests/s through a Fastify 5 route that asks `goToAuthPlugin` for the token
+ * Figure 12: requests/s through a Fastify 5 route that asks `goToAuthPlugin` for the token
  * (`{ config: { goto: true } }`) beside the same route in an app without the plugin, and beside
  * a route that does not ask in an app that has the plugin (what the plugin costs other routes).
  */
@@ -64,7 +64,7 @@ export async function fastifyFigure(config: FastifyConfig): Promise<Section> {
   const spread = (v: Variant) => iqr(rates[v], fmtInt);
 
   return {
-    id: 10,
+    id: 12,
     title: 'Fastify: a route with goToAuthPlugin vs the same route without it',
     how:
       'Fastify 5.12, apps of identical layout (one GET route answering a small JSON body): one ' +

@@ -1,17 +1,12 @@
 import { OAuth2Client as BadgatewayClient, OAuth2Fetch } from '@badgateway/oauth2-client';
 import { createGoToAuth } from '@goto-auth/core';
 import { OAuth2Client as GoogleClient } from 'google-auth-library';
-import { measure } from 'mitata';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt, fmtRatio, median, rotate } from './lib/stats.ts';
+import { perCallRounds, type RoundsConfig } from './lib/rounds.ts';
+import { fmtInt, fmtRatio, median } from './lib/stats.ts';
 
-export interface HotPathConfig {
-  /** Interleaved rounds; the median of their per-call times is reported. */
-  rounds: number;
-  /** Minimum measured time per candidate per round, ms. */
-  minCpuTimeMs: number;
-}
+export type HotPathConfig = RoundsConfig;
 
 /** Awaited calls per sample: enough to drown the harness's own cost per sample. */
 const BATCH = 1000;
@@ -79,24 +74,7 @@ export async function hotPath(config: HotPathConfig): Promise<Section> {
     },
   };
   const names = Object.keys(batches) as Candidate[];
-  const perCall: Record<Candidate, number[]> = {
-    'goto-auth': [],
-    badgateway: [],
-    google: [],
-    floor: [],
-  };
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let round = 0; round < config.rounds; round++) {
-    for (const name of rotate(names, round)) {
-      const stats = await measure(batches[name], {
-        min_cpu_time: config.minCpuTimeMs * 1e6,
-        // Each sample is one batch of BATCH awaited calls: no batching of batches.
-        batch_threshold: 0,
-        gc: gc ?? false,
-      });
-      perCall[name].push(stats.p50 / BATCH);
-    }
-  }
+  const perCall = await perCallRounds(batches, BATCH, config);
   await auth.close();
 
   const ns = Object.fromEntries(names.map((n) => [n, median(perCall[n])])) as Record<

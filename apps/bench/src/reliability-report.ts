@@ -8,6 +8,7 @@ import {
   type MomentId,
   runMatrix,
 } from './reliability.ts';
+import { productionScenarios } from './scenarios-report.ts';
 
 const gap = (ms: number | undefined) => {
   if (ms === undefined) return '—';
@@ -49,6 +50,7 @@ function table(results: readonly CellResult[]): string {
 /** Figure 9: the fault matrix, run and rendered. */
 export async function reliability(options: { moments?: readonly MomentId[] }): Promise<Section> {
   const results = await runMatrix(options);
+  const scenarios = await productionScenarios();
   const matched = results.filter((r) => r.match).length;
   const faults = FAULTS.map((f) => `- **${f.label}**: ${f.description}.`).join('\n');
   const moments = MOMENTS.filter((m) => options.moments?.includes(m.id) ?? true)
@@ -77,8 +79,9 @@ export async function reliability(options: { moments?: readonly MomentId[] }): P
         met: matched === results.length,
         kind: 'correctness',
       },
+      scenarios.row,
     ],
     notes: [`Faults:\n\n${faults}`, `Moments:\n\n${moments}`],
-    extra: table(results),
+    extra: `${table(results)}\n\n${scenarios.markdown}`,
   };
 }

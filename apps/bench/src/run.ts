@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AxiosConfig, axiosFigure } from './axios.ts';
 import { type ContentionConfig, contention } from './contention.ts';
 import { type ExpressConfig, expressFigure } from './express.ts';
 import { type FastifyConfig, fastifyFigure } from './fastify.ts';
@@ -19,6 +20,7 @@ import { type KyConfig, kyFigure } from './ky.ts';
 import { type RedisServer, startRedis } from './lib/redis.ts';
 import { misses, renderResults, type Section } from './lib/report.ts';
 import { memory } from './memory.ts';
+import { otelFigure } from './otel.ts';
 import type { MomentId } from './reliability.ts';
 import { reliability } from './reliability-report.ts';
 import { size } from './size.ts';
@@ -36,6 +38,7 @@ interface Profile {
   express: ExpressConfig;
   fastify: FastifyConfig;
   ky: KyConfig;
+  axios: AxiosConfig;
   herd: HerdConfig;
   memoryCycles: number;
   contention: ContentionConfig;
@@ -55,6 +58,7 @@ const FULL: Profile = {
     breakdownRounds: 7,
     profileCalls: 5000,
   },
+  axios: { samples: 30, calls: 400, concurrency: 8 },
   herd: { callers: 10_000, processes: 8, lifetimes: 3, ttlSeconds: 5 },
   memoryCycles: 10_000,
   contention: { processes: [1, 2, 4, 8], lifetimes: 3, ttlSeconds: 5, intervalMs: 50 },
@@ -72,6 +76,7 @@ const SMOKE: Profile = {
     breakdownRounds: 3,
     profileCalls: 0,
   },
+  axios: { samples: 8, calls: 200, concurrency: 8 },
   herd: { callers: 10_000, processes: 3, lifetimes: 1, ttlSeconds: 4 },
   memoryCycles: 3000,
   contention: { processes: [1, 2], lifetimes: 1, ttlSeconds: 3, intervalMs: 50 },
@@ -111,7 +116,9 @@ async function main(): Promise<number> {
       },
     ],
     [9, 'reliability', () => reliability({ moments: profile.moments })],
-    [10, 'fastify', () => fastifyFigure(profile.fastify)],
+    [10, 'axios', () => axiosFigure(profile.axios)],
+    [11, 'metrics on', () => otelFigure(profile.hot)],
+    [12, 'fastify', () => fastifyFigure(profile.fastify)],
   ];
   try {
     for (const [id, name, run] of figures) {

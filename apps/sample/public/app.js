@@ -114,6 +114,14 @@ async function pollStats() {
   $('me-rejected').textContent = c.meRejected;
 }
 
+/** The goto_auth samples of the Prometheus text (comments and other metrics left out). */
+async function pollMetrics() {
+  const response = await fetch('/api/metrics', { cache: 'no-store' });
+  const text = await response.text();
+  const lines = text.split('\n').filter((line) => line.startsWith('goto_auth_'));
+  $('metrics').textContent = lines.length > 0 ? lines.join('\n') : '(no goto_auth metric yet)';
+}
+
 /** Runs `task` every `ms`, never overlapping itself; a failure is shown, not fatal. */
 function every(ms, task) {
   const run = async () => {
@@ -148,4 +156,5 @@ $('revoke').addEventListener('click', () => demo('revoke'));
 
 every(1000, () => Promise.all([pollToken(), pollHealth(), pollEvents(), pollStats()]));
 every(2000, pollMe);
+every(2000, pollMetrics);
 setInterval(renderCountdown, 100);

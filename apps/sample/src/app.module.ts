@@ -1,4 +1,5 @@
 import { GoToAuthModule } from '@goto-auth/nestjs';
+import { goToHttp } from '@goto-auth/nestjs/http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiController } from './api.controller.js';
 import { BackendModule, GoToBackend } from './backend.js';
@@ -6,6 +7,7 @@ import type { SampleConfig } from './config.js';
 import { DemoModule } from './demo.js';
 import { gotoApiProvider } from './goto-api.js';
 import { HealthController } from './health.controller.js';
+import { Telemetry } from './telemetry.js';
 import { TokenEvents } from './token-events.js';
 
 @Module({})
@@ -21,6 +23,8 @@ export class AppModule {
         GoToAuthModule.forRootAsync({
           // Global: the demo module's controller injects GoToAuthService too.
           isGlobal: true,
+          // An HttpService (@nestjs/axios) that calls GoTo with the token: GET /api/me-http.
+          http: goToHttp({ axios: { timeout: 5_000 } }),
           imports: [backend],
           inject: [GoToBackend],
           useFactory: (source: GoToBackend) => source.authOptions(),
@@ -28,7 +32,7 @@ export class AppModule {
         ...(config.mode === 'emulator' ? [DemoModule] : []),
       ],
       controllers: [ApiController, HealthController],
-      providers: [gotoApiProvider, TokenEvents],
+      providers: [gotoApiProvider, TokenEvents, Telemetry],
     };
   }
 }

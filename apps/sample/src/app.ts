@@ -1,9 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { GoToAuthService } from '@goto-auth/nestjs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import type { SampleConfig } from './config.js';
+import { Telemetry } from './telemetry.js';
 import { tokenRouter } from './token-router.js';
 
 /** `public/` beside `src/` and `dist/`: the same path from the sources and the build. */
@@ -22,5 +24,9 @@ export async function createApp(config: SampleConfig): Promise<NestExpressApplic
   app.disable('x-powered-by');
   app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: 0 });
   app.use('/api', tokenRouter(app.get(GoToAuthService).auth));
+  const telemetry = app.get(Telemetry);
+  app.use('/api/metrics', (request: IncomingMessage, response: ServerResponse) =>
+    telemetry.serve(request, response),
+  );
   return app;
 }

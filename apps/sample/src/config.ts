@@ -24,6 +24,8 @@ interface Listen {
   port: number;
   /** Interface to listen on (`HOST`). */
   host: string;
+  /** Port of the Prometheus metrics endpoint (`METRICS_PORT`), on `host`; `0` picks a free one. */
+  metricsPort: number;
 }
 
 /** No `GOTO_*` variable set: the app starts its own emulator. */
@@ -67,15 +69,18 @@ function checkBaseUrl(value: string): string {
   return value;
 }
 
-function readPort(env: Env): number {
-  const raw = read(env, 'PORT');
-  if (raw === undefined) return 3000;
+function readPort(env: Env, name = 'PORT', fallback = 3000): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || port > 65_535) {
-    throw new ConfigError('PORT must be a whole number from 0 to 65535 (0 picks a free port).');
+    throw new ConfigError(`${name} must be a whole number from 0 to 65535 (0 picks a free port).`);
   }
   return port;
 }
+
+/** Prometheus's customary port for an exporter. */
+export const DEFAULT_METRICS_PORT = 9464;
 
 /**
  * Reads the configuration: no `GOTO_*` variable means the embedded emulator; any of them means
@@ -84,7 +89,11 @@ function readPort(env: Env): number {
  * @throws {@link ConfigError} naming the missing or invalid variables
  */
 export function loadConfig(env: Env): SampleConfig {
-  const listen: Listen = { port: readPort(env), host: read(env, 'HOST') ?? '127.0.0.1' };
+  const listen: Listen = {
+    port: readPort(env),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    metricsPort: readPort(env, 'METRICS_PORT', DEFAULT_METRICS_PORT),
+  };
   const set = GOTO_VARIABLES.filter((name) => read(env, name) !== undefined);
   if (set.length === 0) return { mode: 'emulator', ...listen };
 

@@ -24,11 +24,7 @@ export class HealthController {
     const status = this.goto.status();
     const now = Date.now();
     const token = status.token;
-    const valid =
-      token !== undefined &&
-      now < token.expiresAt &&
-      (status.state === 'valid' || status.state === 'refreshing');
-    const health: Health = !valid
+    const health: Health = !status.serving
       ? 'down'
       : status.state === 'refreshing' || status.lastError !== undefined
         ? 'degraded'

@@ -1,5 +1,6 @@
 import { isGoToAuthError, toProblem } from '@goto-auth/core';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { isAxiosError } from 'axios';
 import type { Response } from 'express';
 import { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
 
@@ -27,6 +28,48 @@ function problem(
   };
 }
 
+function unreachable(): Problem {
+  return problem(
+    503,
+    'GOTO_UNREACHABLE',
+    'GoTo is unreachable',
+    'The GoTo API could not be reached; try again later.',
+    5,
+  );
+}
+
+function timedOut(): Problem {
+  return problem(
+    504,
+    'GOTO_TIMEOUT',
+    'GoTo did not answer in time',
+    'The GoTo API did not answer in time; try again later.',
+    5,
+  );
+}
+
+/** GoTo's own error answer, from ky's HTTPError or axios's error. */
+function fromStatus(status: number): Problem {
+  if (status === 401 || status === 403) {
+    return problem(
+      502,
+      'GOTO_REJECTED',
+      'GoTo rejected the request',
+      `GoTo answered ${status} even with a fresh token.`,
+    );
+  }
+  if (status === 429 || status === 503) {
+    return problem(
+      503,
+      'GOTO_UNAVAILABLE',
+      'GoTo is unavailable',
+      `GoTo answered ${status}; try again later.`,
+      5,
+    );
+  }
+  return problem(502, 'GOTO_ERROR', 'GoTo answered with an error', `GoTo answered ${status}.`);
+}
+
 /**
  * Maps a failed call to GoTo onto an RFC 9457 answer. No token means core's mapping (503 when
  * GoTo is unreachable, 500 for rejected credentials...); GoTo's own answers and network
@@ -34,44 +77,13 @@ function problem(
  */
 export function toGoToProblem(error: unknown): Problem {
   if (isGoToAuthError(error)) return toProblem(error);
-  if (isNetworkError(error)) {
-    return problem(
-      503,
-      'GOTO_UNREACHABLE',
-      'GoTo is unreachable',
-      'The GoTo API could not be reached; try again later.',
-      5,
-    );
-  }
-  if (isTimeoutError(error)) {
-    return problem(
-      504,
-      'GOTO_TIMEOUT',
-      'GoTo did not answer in time',
-      'The GoTo API did not answer in time; try again later.',
-      5,
-    );
-  }
-  if (isHTTPError(error)) {
-    const status = error.response.status;
-    if (status === 401 || status === 403) {
-      return problem(
-        502,
-        'GOTO_REJECTED',
-        'GoTo rejected the request',
-        `GoTo answered ${status} even with a fresh token.`,
-      );
-    }
-    if (status === 429 || status === 503) {
-      return problem(
-        503,
-        'GOTO_UNAVAILABLE',
-        'GoTo is unavailable',
-        `GoTo answered ${status}; try again later.`,
-        5,
-      );
-    }
-    return problem(502, 'GOTO_ERROR', 'GoTo answered with an error', `GoTo answered ${status}.`);
+  if (isNetworkError(error)) return unreachable();
+  if (isTimeoutError(error)) return timedOut();
+  if (isHTTPError(error)) return fromStatus(error.response.status);
+  // The HttpService route (@nestjs/axios): the same answers from axios's errors.
+  if (isAxiosError(error)) {
+    if (error.response !== undefined) return fromStatus(error.response.status);
+    return error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' ? timedOut() : unreachable();
   }
   if (error instanceof SyntaxError) {
     return problem(

@@ -82,6 +82,13 @@ describe('the page in headless Chromium', () => {
     expect(await text(page(), 'me-body')).toContain('"organizerKey": "8439885694023999999"');
   });
 
+  it('shows the metrics the app exports', async () => {
+    await page().waitForFunction(() =>
+      (document.getElementById('metrics')?.textContent ?? '').includes('goto_auth_tokens_total'),
+    );
+    expect(await text(page(), 'metrics')).toMatch(/^goto_auth_token_time_left(?:\{[^}]*\})? \d/m);
+  });
+
   for (const [button, label, says] of [
     ['expire', 'Expire the access token', 'The emulator expired the access token.'],
     ['revoke', 'Revoke it (another client mints one)', 'Another client minted a token'],

@@ -21,11 +21,17 @@ const without = (name: keyof typeof FULL): Record<string, string> => {
 
 describe('loadConfig', () => {
   it('uses the embedded emulator when no GOTO_* variable is set', () => {
-    expect(loadConfig({})).toEqual({ mode: 'emulator', port: 3000, host: '127.0.0.1' });
-    expect(loadConfig({ PORT: '0', HOST: '::1', GOTO_PASSWORD: ' ' })).toEqual({
+    expect(loadConfig({})).toEqual({
+      mode: 'emulator',
+      port: 3000,
+      host: '127.0.0.1',
+      metricsPort: 9464,
+    });
+    expect(loadConfig({ PORT: '0', HOST: '::1', METRICS_PORT: '0', GOTO_PASSWORD: ' ' })).toEqual({
       mode: 'emulator',
       port: 0,
       host: '::1',
+      metricsPort: 0,
     });
   });
 
@@ -61,6 +67,9 @@ describe('loadConfig', () => {
   it('rejects a bad PORT', () => {
     for (const port of ['abc', '-1', '65536', '3.5']) {
       expect(() => loadConfig({ PORT: port })).toThrow(/^PORT must be a whole number/);
+      expect(() => loadConfig({ METRICS_PORT: port })).toThrow(
+        /^METRICS_PORT must be a whole number/,
+      );
     }
   });
 });

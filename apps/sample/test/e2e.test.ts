@@ -84,6 +84,26 @@ describe('pnpm start (embedded emulator)', () => {
     expect(Date.parse(body.expiresAt as string)).toBeGreaterThan(Date.now());
   });
 
+  it('exports goto_auth metrics for Prometheus on METRICS_PORT, and to the page at /api/metrics', async () => {
+    const match = /Metrics for Prometheus on (http:\/\/\S+\/metrics)/.exec(app?.output() ?? '');
+    expect(match?.[1]).toBeDefined();
+    for (const endpoint of [match?.[1] as string, `${url}/api/metrics`]) {
+      const response = await fetch(endpoint);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).toMatch(
+        /^goto_auth_tokens_total\{[^}]*goto_auth_token_source="password"[^}]*\} 1$/m,
+      );
+      expect(text).toMatch(
+        /^goto_auth_grants_total\{[^}]*goto_auth_grant_type="password"[^}]*goto_auth_outcome="success"[^}]*\} 1$/m,
+      );
+      const left = Number(/^goto_auth_token_time_left(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+      expect(left).toBeGreaterThan(100);
+      expect(left).toBeLessThanOrEqual(120);
+      expect(text).not.toMatch(/agent@example\.com|goto-emulator-client/);
+    }
+  });
+
   it('GET /health is ok with a valid token', async () => {
     const { status, body } = await getJson(`${url}/health`);
     expect(status).toBe(200);
@@ -124,6 +144,19 @@ describe('pnpm start (embedded emulator)', () => {
       'rejected',
       'initial',
     ]);
+  });
+
+  it('GET /api/me-http answers through the HttpService, and recovers from a revocation with one grant', async () => {
+    const me = await getJson(`${url}/api/me-http`);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ organizerKey: '8439885694023999999' });
+
+    const before = (await getJson(`${url}/demo/stats`)).body as unknown as Stats;
+    expect((await getJson(`${url}/demo/revoke`, { method: 'POST' })).status).toBe(200);
+    expect((await getJson(`${url}/api/me-http`)).status).toBe(200);
+    const after = (await getJson(`${url}/demo/stats`)).body as unknown as Stats;
+    expect(after.grants).toBe(before.grants + 1);
+    expect(after.counters.meRejected).toBe(before.counters.meRejected + 1);
   });
 
   it('exits with 0 within 2 s of SIGTERM sent to `pnpm start`, taking the app with it', async () => {

@@ -18,7 +18,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (key.startsWith('GOTO_') || key === 'PORT' || key === 'HOST') continue;
     env[key] = value;
   }
-  return { ...env, ...extra };
+  // Never the customary 9464: suites run side by side.
+  return { ...env, METRICS_PORT: '0', ...extra };
 }
 
 /** A port nobody listens on right now. */

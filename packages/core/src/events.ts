@@ -1,10 +1,10 @@
 import type { GoToAuthErrorCode } from './errors.js';
 
 /** The kind of token request sent to GoTo. */
-export type GrantType = 'password' | 'refresh_token';
+export type GrantType = 'password' | 'personal_access_token' | 'refresh_token';
 
 /** How a token reached the manager. */
-export type TokenSource = 'password' | 'refresh_token' | 'store';
+export type TokenSource = 'password' | 'personal_access_token' | 'refresh_token' | 'store';
 
 /** Why a refresh ran. */
 export type RefreshReason = 'initial' | 'scheduled' | 'expired' | 'rejected';

@@ -5,8 +5,14 @@ import type { ResolvedOptions } from './options.js';
 
 const USER_AGENT = 'goto-auth';
 
-/** A token request: the password grant, or a refresh with the given refresh token. */
-export type Grant = { type: 'password' } | { type: 'refresh_token'; refreshToken: string };
+/**
+ * A token request: the password grant, a personal access token, or a refresh with the given
+ * refresh token.
+ */
+export type Grant =
+  | { type: 'password' }
+  | { type: 'personal_access_token' }
+  | { type: 'refresh_token'; refreshToken: string };
 
 function base64(text: string): string {
   let binary = '';
@@ -130,6 +136,12 @@ async function errorFromResponse(
     return make('TIMEOUT', "GoTo's token endpoint timed out the request (HTTP 408).");
   }
   if (oauthError === 'invalid_grant') {
+    if (grant.type === 'personal_access_token') {
+      return make(
+        'INVALID_CREDENTIALS',
+        `GoTo refused the personal access token (invalid_grant)${said}. Check it; this is not retried.`,
+      );
+    }
     return grant.type === 'refresh_token'
       ? make('REFRESH_TOKEN_REJECTED', `GoTo refused the refresh token (invalid_grant)${said}.`)
       : make(
@@ -167,8 +179,8 @@ export async function requestToken(
   signal: AbortSignal,
   secrets: readonly (string | undefined)[],
 ): Promise<ParsedTokenResponse> {
-  const url = grant.type === 'password' ? options.tokenUrl : options.refreshUrl;
-  const useBasic = grant.type === 'refresh_token' || options.endpoint === 'v2';
+  const url = grant.type === 'refresh_token' ? options.refreshUrl : options.tokenUrl;
+  const useBasic = grant.type !== 'password' || options.endpoint === 'v2';
   if (useBasic && options.clientSecret === undefined) {
     throw new GoToAuthError('INVALID_OPTIONS', 'This grant needs "clientSecret".');
   }
@@ -254,16 +266,20 @@ export async function requestToken(
   try {
     if (grant.type === 'refresh_token') {
       await oidc.refreshTokenGrant(config, grant.refreshToken);
+    } else if (grant.type === 'personal_access_token') {
+      await oidc.genericGrantRequest(config, 'personal_access_token', {
+        pat: options.personalAccessToken as string,
+      });
     } else if (options.endpoint === 'legacy') {
       // oidc.None() adds client_id to the body, as Direct Login wants.
       await oidc.genericGrantRequest(config, 'password', {
-        user_id: options.userId,
-        password: options.password,
+        user_id: options.userId as string,
+        password: options.password as string,
       });
     } else {
       await oidc.genericGrantRequest(config, 'password', {
-        username: options.userId,
-        password: options.password,
+        username: options.userId as string,
+        password: options.password as string,
       });
     }
   } catch (error) {

@@ -1,3 +1,4 @@
+import { readBodyCapped } from './body.js';
 import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
 
 /**
@@ -13,18 +14,21 @@ export function isTokenRejection(status: number, body?: unknown): boolean {
   return (body as Record<string, unknown>).int_err_code === 'InvalidToken';
 }
 
+/** The most of a 403 body {@link isRejectedResponse} reads. */
+const REJECTION_BODY_CAP = 65_536;
+
 /**
- * {@link isTokenRejection} for a fetch `Response`. Reads a clone of a 403's body (at most
- * 64 KiB), so the caller can still read the original.
+ * {@link isTokenRejection} for a fetch `Response`. Reads a clone of a 403's body, at most
+ * 64 KiB whether or not the answer has a `Content-Length` (a longer body is not a rejection),
+ * so the caller can still read the original in full.
  */
 export async function isRejectedResponse(response: Response): Promise<boolean> {
   if (response.status === 401) return true;
   if (response.status !== 403) return false;
-  const length = Number(response.headers.get('content-length'));
-  if (Number.isFinite(length) && length > 65_536) return false;
   try {
-    const text = await response.clone().text();
-    return text.length <= 65_536 && isTokenRejection(403, JSON.parse(text));
+    // Only the clone's branch is cancelled past the cap: the caller's copy stays whole.
+    const text = await readBodyCapped(response.clone(), REJECTION_BODY_CAP);
+    return text !== undefined && isTokenRejection(403, JSON.parse(text));
   } catch {
     return false;
   }

@@ -9,6 +9,8 @@ export type {
   RefreshReason,
   TokenSource,
 } from './events.js';
+export type { FetchFunction, GoToFetchOptions } from './fetch.js';
+export { goToFetch, goToOriginMatcher } from './fetch.js';
 export { parseRetryAfter } from './grant.js';
 export type { ProblemDetails, ProblemResponse } from './http.js';
 export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';

@@ -25,10 +25,16 @@ export interface GoToAuthOptions {
   clientId: string;
   /** The application's Consumer Secret: needed for `refresh_token` grants and the `v2` endpoint. */
   clientSecret?: string;
-  /** The GoTo user's login id. */
-  userId: string;
-  /** The GoTo user's password. */
-  password: string;
+  /** The GoTo user's login id (with `password`; or give `personalAccessToken` instead). */
+  userId?: string;
+  /** The GoTo user's password (with `userId`). */
+  password?: string;
+  /**
+   * A GoTo personal access token, instead of `userId` and `password`: minted with
+   * `grant_type=personal_access_token` at `${authUrl}/oauth/token` (HTTP Basic, so it needs
+   * `clientSecret`). Everything else works as for Direct Login.
+   */
+  personalAccessToken?: string;
   /**
    * GoTo's API origin: Direct Login and the APIs. `http://` is accepted only for loopback hosts
    * (the emulator). Given alone (without `authUrl`), every grant goes here: one setting points
@@ -111,8 +117,10 @@ export interface GoToAuthOptions {
 export interface ResolvedOptions {
   clientId: string;
   clientSecret: string | undefined;
-  userId: string;
-  password: string;
+  /** The user id, or `undefined` with a personal access token. */
+  userId: string | undefined;
+  password: string | undefined;
+  personalAccessToken: string | undefined;
   baseUrl: string;
   authUrl: string;
   endpoint: GoToEndpointStyle;
@@ -219,8 +227,18 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) fail('createGoToAuth: options are required.');
   const raw = input as unknown as Record<string, unknown>;
   const clientId = requiredString(raw, 'clientId');
-  const userId = requiredString(raw, 'userId');
-  const password = requiredString(raw, 'password');
+  const personalAccessToken =
+    raw.personalAccessToken === undefined ? undefined : requiredString(raw, 'personalAccessToken');
+  if (
+    personalAccessToken !== undefined &&
+    (raw.userId !== undefined || raw.password !== undefined)
+  ) {
+    fail(
+      'createGoToAuth: give either "userId" and "password", or "personalAccessToken", not both.',
+    );
+  }
+  const userId = personalAccessToken === undefined ? requiredString(raw, 'userId') : undefined;
+  const password = personalAccessToken === undefined ? requiredString(raw, 'password') : undefined;
   const clientSecret = input.clientSecret === '' ? undefined : input.clientSecret;
   if (clientSecret !== undefined && typeof clientSecret !== 'string') {
     fail('createGoToAuth: "clientSecret" must be a string.');
@@ -228,6 +246,11 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
   const endpoint = input.endpoint ?? 'legacy';
   if (endpoint !== 'legacy' && endpoint !== 'v2') {
     fail('createGoToAuth: "endpoint" must be "legacy" or "v2".');
+  }
+  if (personalAccessToken !== undefined && clientSecret === undefined) {
+    fail(
+      'createGoToAuth: a "personalAccessToken" needs "clientSecret" for HTTP Basic client auth.',
+    );
   }
   if (endpoint === 'v2' && clientSecret === undefined) {
     fail('createGoToAuth: the "v2" endpoint needs "clientSecret" for HTTP Basic client auth.');
@@ -241,7 +264,9 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
   );
   const tokenUrl = checkEndpoint(
     input.tokenUrl ??
-      (endpoint === 'legacy' ? `${baseUrl}/oauth/access_token` : `${authUrl}/oauth/token`),
+      (endpoint === 'legacy' && personalAccessToken === undefined
+        ? `${baseUrl}/oauth/access_token`
+        : `${authUrl}/oauth/token`),
     'tokenUrl',
   ).href;
   const refreshUrl = checkEndpoint(input.refreshUrl ?? `${authUrl}/oauth/token`, 'refreshUrl').href;
@@ -273,6 +298,7 @@ export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
     clientSecret,
     userId,
     password,
+    personalAccessToken,
     baseUrl,
     authUrl,
     endpoint,

@@ -149,6 +149,11 @@ function hex(buffer: ArrayBuffer): string {
   return out;
 }
 
+/** SHA-256 of a text, as hex (Web Crypto). */
+export async function sha256(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}
+
 /**
  * The store key for one credential: SHA-256 of base URL, client id and user id (hex). The
  * password is not part of it, so a password change keeps the key.
@@ -158,8 +163,5 @@ export async function tokenStoreKey(parts: {
   clientId: string;
   userId: string;
 }): Promise<string> {
-  const data = new TextEncoder().encode(
-    JSON.stringify([parts.baseUrl.replace(/\/+$/, ''), parts.clientId, parts.userId]),
-  );
-  return hex(await crypto.subtle.digest('SHA-256', data));
+  return sha256(JSON.stringify([parts.baseUrl.replace(/\/+$/, ''), parts.clientId, parts.userId]));
 }

@@ -9,7 +9,7 @@ import type {
 import { type Grant, redact, requestToken } from './grant.js';
 import { type GoToAuthOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { backoff, cooldown } from './policy.js';
-import { type TokenStoreEntry, type TokenStoreLock, tokenStoreKey } from './store.js';
+import { sha256, type TokenStoreEntry, type TokenStoreLock, tokenStoreKey } from './store.js';
 import { keepAlive, sleep, type TimerHandle } from './timers.js';
 import { type GoToToken, withoutRefreshToken, withPrevious } from './token.js';
 
@@ -493,8 +493,9 @@ class TokenManager implements GoToAuth {
       }
     }
     if (!(await this.#extend(held))) return LOST;
+    const mint = this.#o.personalAccessToken === undefined ? 'password' : 'personal_access_token';
     try {
-      return { token: await this.#request({ type: 'password' }), source: 'password' };
+      return { token: await this.#request({ type: mint }), source: mint };
     } catch (error) {
       // Leave no dead refresh token in the store for the other processes to try.
       const stored = latest?.token;
@@ -639,7 +640,14 @@ class TokenManager implements GoToAuth {
   }
 
   #storeKey(): Promise<string> {
-    this.#key ??= tokenStoreKey(this.#o);
+    const { baseUrl, clientId, userId, personalAccessToken } = this.#o;
+    this.#key ??=
+      personalAccessToken === undefined
+        ? tokenStoreKey({ baseUrl, clientId, userId: userId as string })
+        : // The token is hashed on its own first: the key never carries it, even inside a hash.
+          sha256(personalAccessToken).then((hash) =>
+            tokenStoreKey({ baseUrl, clientId, userId: `personal-access-token:${hash}` }),
+          );
     return this.#key;
   }
 
@@ -719,6 +727,7 @@ class TokenManager implements GoToAuth {
   #secrets(): (string | undefined)[] {
     return [
       this.#o.password,
+      this.#o.personalAccessToken,
       this.#o.clientSecret,
       this.#token?.accessToken,
       this.#token?.refreshToken,

@@ -5,10 +5,15 @@ import type { GoToEmulator } from '@goto-auth/emulator';
 import { auth as testAuth } from '../../../tools/test-support/src/index.ts';
 
 export {
+  authNoFloor,
   emulator,
   ManualClock,
   me,
   NO_TIMERS,
+  type Recorded,
+  recorder,
+  rejection,
+  serve,
   settle,
   until,
 } from '../../../tools/test-support/src/index.ts';

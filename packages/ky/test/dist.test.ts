@@ -38,9 +38,12 @@ describe('the built package', () => {
       timeout: 20_000,
     });
 
-    expect(JSON.parse(stdout)).toEqual({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+    expect(JSON.parse(stdout)).toEqual({
+      organizerKey: EMULATOR_DEFAULTS.organizerKey,
+      viaFetch: EMULATOR_DEFAULTS.organizerKey,
+    });
     expect(emu.counters.meRejected).toBe(1);
-    expect(emu.counters.meCalls).toBe(3);
+    expect(emu.counters.meCalls).toBe(4);
     expect(emu.counters.passwordGrants).toBe(3);
   });
 });

@@ -216,4 +216,71 @@ describe('goToAuthHooks', () => {
     await expect(call).rejects.toBe(reason);
     expect(emu.counters.meCalls).toBe(0);
   });
+
+  it('refuses origins that are http:// but not loopback, with a clear error', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+
+    expect(() => goToAuthHooks(a, { origins: ['http://evil.localhost:8080'] })).toThrow(
+      expect.objectContaining({ code: 'INSECURE_ENDPOINT' }),
+    );
+    expect(() => goToAuthHooks(a, { origins: ['http://partner.example'] })).toThrow(
+      expect.objectContaining({
+        code: 'INSECURE_ENDPOINT',
+        message: expect.stringContaining('goToAuthHooks: "origins"'),
+      }),
+    );
+    expect(() =>
+      goToAuthHooks(a, { origins: ['https://partner.example/api', 'http://127.0.0.1:8080'] }),
+    ).not.toThrow();
+  });
+
+  it('keeps the token off a retry another hook re-points at a foreign origin', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const first = (await a.getToken()).accessToken;
+    const foreign = await server((_req, res) => json(res, 200, { foreign: true }));
+    const api = await server((_req, res) => json(res, 401, {}));
+    const client = ky.create({ hooks: goToAuthHooks(a, { origins: [api.url] }) }).extend({
+      hooks: {
+        afterResponse: [
+          ({ request, response }) => {
+            // Moves the retry elsewhere with a copy of the request, headers included.
+            if (response.status === 401) {
+              return ky.retry({ request: new Request(`${foreign.url}/elsewhere`, request) });
+            }
+          },
+        ],
+      },
+    });
+
+    expect(await client.get(`${api.url}/x`).json()).toEqual({ foreign: true });
+
+    expect(api.received[0]?.authorization).toBe(`Bearer ${first}`);
+    expect(foreign.received).toHaveLength(1);
+    expect(foreign.received[0]?.authorization).toBeUndefined();
+  });
+
+  it('does not act on a 401 when another hook replaced our Authorization header', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const token = (await a.getToken()).accessToken;
+    const api = await server((_req, res) => json(res, 401, {}));
+    const client = ky.create({ hooks: goToAuthHooks(a, { origins: [api.url] }) }).extend({
+      hooks: {
+        beforeRequest: [
+          ({ request }) => {
+            request.headers.set('authorization', 'Basic c29tZW9uZTplbHNl');
+          },
+        ],
+      },
+    });
+
+    const error = await rejection(client.get(`${api.url}/x`));
+
+    expect(error.response.status).toBe(401);
+    expect(api.received.map((r) => r.authorization)).toEqual(['Basic c29tZW9uZTplbHNl']);
+    expect((await a.getToken()).accessToken).toBe(token);
+    expect(grants(emu)).toBe(1);
+  });
 });

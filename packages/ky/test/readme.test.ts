@@ -1,9 +1,8 @@
 import { createGoToAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { stubGoToEnv } from '@goto-auth/test-support';
-import ky from 'ky';
 import { afterEach, expect, it, vi } from 'vitest';
-import { goToAuthHooks } from '../src/index.js';
+import { goToKy } from '../src/index.js';
 import { emulator } from './helpers.js';
 
 afterEach(() => {
@@ -22,7 +21,7 @@ it('runs the README usage against the emulator', async () => {
     password: process.env.GOTO_PASSWORD ?? '',
     baseUrl: process.env.GOTO_BASE_URL, // optional: https://api.getgo.com by default
   });
-  const goto = ky.create({ prefix: auth.baseUrl, hooks: goToAuthHooks(auth) });
+  const goto = goToKy(auth); // ky.create({ prefix: auth.baseUrl, fetch: goToFetch(auth) })
 
   const me = await goto.get('admin/rest/v1/me').json<{ organizerKey: string }>();
   console.log(me.organizerKey);

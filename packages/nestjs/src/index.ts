@@ -3,6 +3,8 @@ export { GoToAuthError, isGoToAuthError } from '@goto-auth/core';
 export { GoToAuthExceptionFilter } from './filter.js';
 export { GoToAuthModule } from './module.js';
 export type {
+  GoToAuthClientFactory,
+  GoToAuthClientProvider,
   GoToAuthModuleAsyncOptions,
   GoToAuthModuleExtras,
   GoToAuthModuleOptions,

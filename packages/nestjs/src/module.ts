@@ -12,31 +12,37 @@ const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<GoToAuthModule
 })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createGoToAuthOptions')
-  .setExtras<GoToAuthModuleExtras>({ isGlobal: false, name: undefined }, (definition, extras) => {
-    // Each registration is its own module: the options token stays inside it, and only
-    // tokens derived from `name` are exported, so named instances never clash.
-    const { isGlobal, name } = extras;
-    const serviceToken = getGoToAuthServiceToken(name);
-    const authToken = getGoToAuthToken(name);
-    return {
-      ...definition,
-      global: isGlobal,
-      providers: [
-        ...(definition.providers ?? []),
-        {
-          provide: serviceToken,
-          useFactory: (options: GoToAuthModuleOptions) => new GoToAuthService(options, name),
-          inject: [GOTO_AUTH_MODULE_OPTIONS],
-        },
-        {
-          provide: authToken,
-          useFactory: (service: GoToAuthService) => service.auth,
-          inject: [serviceToken],
-        },
-      ],
-      exports: [serviceToken, authToken],
-    };
-  })
+  .setExtras<GoToAuthModuleExtras>(
+    { isGlobal: false, name: undefined, http: undefined },
+    (definition, extras) => {
+      // Each registration is its own module: the options token stays inside it, and only
+      // tokens derived from `name` are exported, so named instances never clash.
+      const { isGlobal, name, http } = extras;
+      const serviceToken = getGoToAuthServiceToken(name);
+      const authToken = getGoToAuthToken(name);
+      // Made by `goToHttp()` from '@goto-auth/nestjs/http', so this entry never loads axios.
+      const client = http?.({ name, authToken });
+      return {
+        ...definition,
+        global: isGlobal,
+        providers: [
+          ...(definition.providers ?? []),
+          {
+            provide: serviceToken,
+            useFactory: (options: GoToAuthModuleOptions) => new GoToAuthService(options, name),
+            inject: [GOTO_AUTH_MODULE_OPTIONS],
+          },
+          {
+            provide: authToken,
+            useFactory: (service: GoToAuthService) => service.auth,
+            inject: [serviceToken],
+          },
+          ...(client === undefined ? [] : [client]),
+        ],
+        exports: [serviceToken, authToken, ...(client === undefined ? [] : [client.provide])],
+      };
+    },
+  )
   .build();
 
 /**

@@ -1,5 +1,5 @@
 import type { GoToAuthOptions } from '@goto-auth/core';
-import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
+import type { ConfigurableModuleAsyncOptions, FactoryProvider } from '@nestjs/common';
 
 /**
  * What {@link GoToAuthModule} takes: the options of core's `createGoToAuth` plus how the
@@ -36,6 +36,29 @@ export interface GoToAuthModuleExtras {
    * @defaultValue the default instance, injected as `GoToAuthService` or `@InjectGoToAuth()`
    */
   name?: string;
+  /**
+   * Also provide an `HttpService` (`@nestjs/axios`) wired to this instance: pass `goToHttp()`
+   * from `@goto-auth/nestjs/http`, and inject it with `@InjectGoToHttp(name)`.
+   * @defaultValue no `HttpService`
+   */
+  http?: GoToAuthClientFactory;
+}
+
+/**
+ * Makes a provider of an HTTP client wired to one instance (what `goToHttp()` returns); the
+ * module registers it beside the instance and exports its token.
+ */
+export type GoToAuthClientFactory = (instance: {
+  /** The instance's `name`; `undefined` for the default instance. */
+  name: string | undefined;
+  /** The injection token of the instance's core `GoToAuth` object. */
+  authToken: string;
+}) => GoToAuthClientProvider;
+
+/** What a {@link GoToAuthClientFactory} makes: a factory provider with a string token. */
+export interface GoToAuthClientProvider extends FactoryProvider {
+  /** The injection token, exported by the registration. */
+  provide: string;
 }
 
 /** A class that `forRootAsync({ useClass })` or `{ useExisting }` asks for the options. */

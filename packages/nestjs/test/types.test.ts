@@ -24,8 +24,19 @@ describe('public types', () => {
     }>();
     expectTypeOf<GoToAuthModuleOptions['failOnWarmUpError']>().toEqualTypeOf<boolean | undefined>();
 
-    // @ts-expect-error: the credentials are required
-    GoToAuthModule.forRoot({ clientId: 'x' });
+    // Either credential types; which one is given is checked when the auth object is made.
+    expectTypeOf(GoToAuthModule.forRoot).toBeCallableWith({
+      clientId: 'x',
+      clientSecret: 's',
+      personalAccessToken: 'pat',
+    });
+    expectTypeOf(GoToAuthModule.forRoot).toBeCallableWith({
+      clientId: 'x',
+      userId: 'u',
+      password: 'p',
+    });
+    // @ts-expect-error: the client id is required
+    GoToAuthModule.forRoot({ userId: 'u', password: 'p' });
     // @ts-expect-error: the factory must return options
     GoToAuthModule.forRootAsync({ useFactory: () => ({ warmUp: false }) });
   });

@@ -2,7 +2,12 @@
  * What every package's tests need: the emulator and auth objects that are closed after each
  * test, a clock that moves only when told, and waits that poll on I/O turns instead of timers.
  */
-import { createServer, type RequestListener } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createGoToAuth,
@@ -65,6 +70,14 @@ export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}):
 }
 
 /**
+ * {@link auth} without the floor between grants after a rejection (5 s by default), for tests
+ * that have GoTo reject tokens on purpose and would only wait for it.
+ */
+export function authNoFloor(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}): GoToAuth {
+  return auth(emu, { minGrantInterval: 0, ...options });
+}
+
+/**
  * Sets `GOTO_CLIENT_ID`, `GOTO_USER_ID`, `GOTO_PASSWORD` and `GOTO_BASE_URL` to the emulator's
  * default credential for the current test, as a README's usage reads them.
  */
@@ -110,6 +123,49 @@ export async function serve(listener: RequestListener): Promise<string> {
       }),
   );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** What {@link recorder} saw of one request. */
+export interface Recorded {
+  method: string | undefined;
+  path: string | undefined;
+  authorization: string | undefined;
+  body: string;
+}
+
+/**
+ * A loopback server that records every request (method, path, `Authorization`, body as text)
+ * before `handler` answers it; `received` holds the requests so far, this one last.
+ */
+export async function recorder(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string, received: Recorded[]) => void,
+): Promise<{ url: string; received: Recorded[] }> {
+  const received: Recorded[] = [];
+  const url = await serve((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({
+        method: req.method,
+        path: req.url,
+        authorization: req.headers.authorization,
+        body,
+      });
+      handler(req, res, body, received);
+    });
+  });
+  return { url, received };
+}
+
+/** Answers `body` as JSON with `status`. */
+export function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Grants the emulator made (password and refresh). */
+export function grants(emu: GoToEmulator): number {
+  return emu.counters.passwordGrants + emu.counters.refreshGrants;
 }
 
 /** Lets pending promise callbacks and I/O run. */

@@ -1,0 +1,40 @@
+import { measure } from 'mitata';
+import { rotate } from './stats.ts';
+
+/** How the candidates of a speed figure are measured. */
+export interface RoundsConfig {
+  /** Interleaved rounds; the median of their per-call times is reported. */
+  rounds: number;
+  /** Minimum measured time per candidate per round, ms. */
+  minCpuTimeMs: number;
+}
+
+/**
+ * Measures each candidate (one sample = one call of its function, which makes `perSample`
+ * awaited calls) in `config.rounds` interleaved rounds, rotating who goes first, and returns
+ * the p50 time per call of every round, in ns.
+ */
+export async function perCallRounds<C extends string>(
+  batches: Record<C, () => Promise<void>>,
+  perSample: number,
+  config: RoundsConfig,
+): Promise<Record<C, number[]>> {
+  const names = Object.keys(batches) as C[];
+  const perCall = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<
+    C,
+    number[]
+  >;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let round = 0; round < config.rounds; round++) {
+    for (const name of rotate(names, round)) {
+      const stats = await measure(batches[name], {
+        min_cpu_time: config.minCpuTimeMs * 1e6,
+        // Each sample is one batch of awaited calls: no batching of batches.
+        batch_threshold: 0,
+        gc: gc ?? false,
+      });
+      perCall[name].push(stats.p50 / perSample);
+    }
+  }
+  return perCall;
+}

@@ -1,0 +1,2 @@
+export type { AttachGoToAuthOptions } from './interceptors.js';
+export { attachGoToAuth } from './interceptors.js';

@@ -1,0 +1,254 @@
+import { Readable } from 'node:stream';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import {
+  authNoFloor as auth,
+  emulator,
+  grants,
+  json,
+  rejection,
+  recorder as server,
+} from '@goto-auth/test-support';
+import axios, { AxiosError } from 'axios';
+import { describe, expect, it } from 'vitest';
+import { attachGoToAuth } from '../src/index.js';
+
+const ME = '/admin/rest/v1/me';
+
+interface Me {
+  organizerKey: string;
+}
+
+async function axiosError(promise: Promise<unknown>): Promise<AxiosError> {
+  const error = await rejection(promise);
+  if (!(error instanceof AxiosError)) throw new Error(`expected an AxiosError, got ${error}`);
+  return error;
+}
+
+describe('attachGoToAuth', () => {
+  it('puts the token on requests to the GoTo origin, however axios builds their URL', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const foreign = await server((_req, res) => json(res, 200, { ok: true }));
+    const goto = axios.create({ baseURL: emu.url });
+    attachGoToAuth(goto, a);
+    const bearer = `Bearer ${(await a.getToken()).accessToken}`;
+
+    expect((await goto.get<Me>(ME)).data.organizerKey).toBe(EMULATOR_DEFAULTS.organizerKey);
+    expect((await goto.get<Me>(ME.slice(1))).status).toBe(200);
+    expect((await goto.get<Me>(`${emu.url}${ME}`, { baseURL: undefined })).status).toBe(200);
+    // Absolute URLs elsewhere bypass baseURL: no token for them.
+    await goto.post(`${foreign.url}/hook`, { hello: 'world' });
+    await goto.get(`${foreign.url}/x`, { headers: { Authorization: 'Basic theirs' } });
+    // ...unless allowAbsoluteUrls is false, when axios joins them to baseURL (the GoTo origin).
+    const joined = axios.create({ baseURL: foreign.url, allowAbsoluteUrls: false });
+    attachGoToAuth(joined, a, { origins: [foreign.url] });
+    await joined.get(`${emu.url}/y`).catch(() => undefined);
+
+    expect(foreign.received.map((r) => r.authorization)).toEqual([
+      undefined,
+      'Basic theirs',
+      bearer,
+    ]);
+    expect(emu.counters.meCalls).toBe(3);
+    expect(emu.counters.meRejected).toBe(0);
+  });
+
+  it('recovers 50 concurrent requests rejected together with one grant and 50 retries', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const goto = axios.create({ baseURL: a.baseUrl });
+    attachGoToAuth(goto, a);
+    await goto.get(ME);
+    emu.reset();
+    // Another client with the same credentials mints a token: GoTo revokes ours.
+    const other = auth(emu);
+    await other.getToken();
+    emu.reset();
+
+    const answers = await Promise.all(Array.from({ length: 50 }, () => goto.get<Me>(ME)));
+
+    expect(answers.map((r) => r.status)).toEqual(Array(50).fill(200));
+    expect(answers.every((r) => r.data.organizerKey === EMULATOR_DEFAULTS.organizerKey)).toBe(true);
+    expect(grants(emu)).toBe(1);
+    expect(emu.counters.meRejected).toBe(50);
+    expect(emu.counters.meCalls).toBe(100);
+    expect(answers.filter((r) => r.config.goToAuthRetried === true)).toHaveLength(50);
+  });
+
+  it('shares one grant between two instances on one auth object', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const one = axios.create({ baseURL: a.baseUrl });
+    const two = axios.create({ baseURL: a.baseUrl });
+    attachGoToAuth(one, a);
+    attachGoToAuth(two, a);
+    await one.get(ME);
+    emu.reset();
+    emu.revokeAll();
+
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? one : two).get<Me>(ME)),
+    );
+
+    expect(answers.map((r) => r.status)).toEqual(Array(40).fill(200));
+    expect(grants(emu)).toBe(1);
+    expect(emu.counters.meCalls).toBe(80);
+  });
+
+  it('gives up after exactly 2 attempts when the rejection persists', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const api = await server((_req, res) => json(res, 401, { error: 'unauthorized' }));
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    const error = await axiosError(goto.get('/x'));
+
+    expect(error.response?.status).toBe(401);
+    expect(error.config?.goToAuthRetried).toBe(true);
+    const sent = api.received.map((r) => r.authorization);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).not.toBe(sent[1]);
+    expect(grants(emu)).toBe(2);
+  });
+
+  it('retries a JSON POST once with its body, also when validateStatus lets the 403 through', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const first = (await a.getToken()).accessToken;
+    const api = await server((req, res, body) => {
+      if (req.headers.authorization === `Bearer ${first}`) {
+        json(res, 403, { int_err_code: 'InvalidToken', msg: 'Invalid token passed' });
+      } else json(res, 201, { echoed: JSON.parse(body) });
+    });
+    const goto = axios.create({ baseURL: api.url, validateStatus: () => true });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    const answer = await goto.post('/items', { n: 1 });
+
+    expect(answer.status).toBe(201);
+    expect(answer.data).toEqual({ echoed: { n: 1 } });
+    expect(api.received.map((r) => [r.method, r.body])).toEqual([
+      ['POST', '{"n":1}'],
+      ['POST', '{"n":1}'],
+    ]);
+    expect(grants(emu)).toBe(2);
+  });
+
+  it('does not retry a stream body, and still invalidates the token', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const api = await server((_req, res) => json(res, 401, {}));
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+    const before = (await a.getToken()).accessToken;
+
+    const error = await axiosError(goto.post('/upload', Readable.from(['streamed'])));
+
+    expect(error.response?.status).toBe(401);
+    expect(api.received.map((r) => r.body)).toEqual(['streamed']);
+    expect((await a.getToken()).accessToken).not.toBe(before);
+  });
+
+  it('leaves 403s that are not token rejections alone', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const api = await server((req, res) => {
+      if (req.url === '/text') res.writeHead(403).end('forbidden');
+      else json(res, 403, { int_err_code: 'NoPermission' });
+    });
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    expect((await axiosError(goto.get('/json'))).response?.status).toBe(403);
+    expect((await axiosError(goto.get('/text'))).response?.status).toBe(403);
+    expect(api.received).toHaveLength(2);
+    expect(grants(emu)).toBe(1);
+  });
+
+  it('does not act on a 401 when another interceptor replaced our Authorization header', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const token = (await a.getToken()).accessToken;
+    const api = await server((_req, res) => json(res, 401, {}));
+    const goto = axios.create({ baseURL: api.url });
+    // Registered first, so axios runs it after ours.
+    goto.interceptors.request.use((config) => {
+      config.headers.set('Authorization', 'Basic c29tZW9uZTplbHNl');
+      return config;
+    });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    expect((await axiosError(goto.get('/x'))).response?.status).toBe(401);
+    expect(api.received.map((r) => r.authorization)).toEqual(['Basic c29tZW9uZTplbHNl']);
+    expect((await a.getToken()).accessToken).toBe(token);
+  });
+
+  it('never lets the token follow a redirect to another host', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const foreign = await server((_req, res) => json(res, 200, { landed: true }));
+    const api = await server((_req, res) => {
+      res.writeHead(302, { location: `${foreign.url.replace('127.0.0.1', 'localhost')}/in` });
+      res.end();
+    });
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    expect((await goto.get('/moved')).data).toEqual({ landed: true });
+    expect(api.received[0]?.authorization).toBe(`Bearer ${(await a.getToken()).accessToken}`);
+    expect(foreign.received.map((r) => r.authorization)).toEqual([undefined]);
+  });
+
+  it('cancels as axios does when aborted while waiting for a token, sending nothing', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'latency', ms: 60_000 });
+    const a = auth(emu);
+    const goto = axios.create({ baseURL: emu.url });
+    attachGoToAuth(goto, a);
+    const controller = new AbortController();
+
+    const call = goto.get(ME, { signal: controller.signal });
+    controller.abort();
+
+    expect(axios.isCancel(await rejection(call))).toBe(true);
+    expect(emu.counters.meCalls).toBe(0);
+  });
+
+  it('rejects with the GoToAuthError when no token can be had, without calling the API', async () => {
+    const emu = await emulator();
+    const a = auth(emu, { password: 'wrong' });
+    const goto = axios.create({ baseURL: emu.url });
+    attachGoToAuth(goto, a);
+
+    await expect(goto.get(ME)).rejects.toMatchObject({
+      name: 'GoToAuthError',
+      code: 'INVALID_CREDENTIALS',
+    });
+    expect(emu.counters.meCalls).toBe(0);
+  });
+
+  it('removes both interceptors with the function it returns', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const goto = axios.create({ baseURL: emu.url });
+    const detach = attachGoToAuth(goto, a);
+    await goto.get(ME);
+
+    detach();
+
+    expect((await axiosError(goto.get(ME))).response?.status).toBe(403);
+    expect(emu.counters.meCalls).toBe(2);
+    expect(emu.counters.meRejected).toBe(1);
+  });
+
+  it('refuses origins that are http:// but not loopback', async () => {
+    const emu = await emulator();
+    expect(() =>
+      attachGoToAuth(axios.create(), auth(emu), { origins: ['http://partner.example'] }),
+    ).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
+    expect(() =>
+      attachGoToAuth(axios.create(), auth(emu), { origins: ['http://evil.localhost'] }),
+    ).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
+  });
+});

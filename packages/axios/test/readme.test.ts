@@ -1,0 +1,36 @@
+import { createGoToAuth } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import { emulator, stubGoToEnv } from '@goto-auth/test-support';
+import axios from 'axios';
+import { afterEach, expect, it, vi } from 'vitest';
+import { attachGoToAuth } from '../src/index.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+it('runs the README usage against the emulator', async () => {
+  const emu = await emulator();
+  stubGoToEnv(emu);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+
+  // --- README usage (the imports are above) ---
+  const auth = createGoToAuth({
+    clientId: process.env.GOTO_CLIENT_ID ?? '',
+    userId: process.env.GOTO_USER_ID ?? '',
+    password: process.env.GOTO_PASSWORD ?? '',
+    baseUrl: process.env.GOTO_BASE_URL, // optional: https://api.getgo.com by default
+  });
+  const goto = axios.create({ baseURL: auth.baseUrl });
+  const detach = attachGoToAuth(goto, auth); // detach() removes both interceptors
+
+  const { data: me } = await goto.get<{ organizerKey: string }>('/admin/rest/v1/me');
+  console.log(me.organizerKey);
+  await auth.close(); // on shutdown
+  // --- end of README usage ---
+
+  expect(log).toHaveBeenCalledWith(EMULATOR_DEFAULTS.organizerKey);
+  expect(emu.counters.passwordGrants).toBe(1);
+  expect(emu.counters.meCalls).toBe(1);
+  expect(typeof detach).toBe('function');
+});
