@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { readBodyCapped } from './body.js';
 import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
 import { type ParsedTokenResponse, parseTokenResponse } from './normalize.js';
 import type { ResolvedOptions } from './options.js';
@@ -40,32 +41,9 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 
 /** Reads at most `limit` bytes of a body; a larger body is refused before it is parsed. */
 async function readCapped(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => {});
-    throw tooLarge(limit);
-  }
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  const text = await readBodyCapped(response, limit);
+  if (text === undefined) throw tooLarge(limit);
+  return text;
 }
 
 function tooLarge(limit: number): GoToAuthError {

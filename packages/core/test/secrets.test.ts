@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { createGoToAuth, type GoToAuthEvent, type TokenStore } from '../src/index.js';
 import { NO_TIMERS } from './helpers.js';
 

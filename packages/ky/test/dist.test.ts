@@ -10,17 +10,22 @@ const dist = ['../dist/index.cjs', '../dist/index.mjs'].map((path) =>
   fileURLToPath(new URL(path, import.meta.url)),
 );
 const fixture = fileURLToPath(new URL('./fixtures/built.cjs', import.meta.url));
+const run = promisify(execFile);
 
-// Guards the published files (`pnpm test` builds them first): the CommonJS build loads
-// ES-module-only ky through require(esm), where bundler interop once broke `ky.retry()`.
-// A plain Node process, because vitest's module runner does not load them as Node does.
+// Guards the published files: the CommonJS build loads ES-module-only ky through require(esm),
+// where bundler interop once broke `ky.retry()`. A plain Node process, because vitest's module
+// runner does not load them as Node does. The builds of this package and of core are made here,
+// so the test never runs a stale dist and passes from a fresh clone.
 describe('the built package', () => {
-  beforeAll(() => {
-    const missing = dist.filter((path) => !existsSync(path));
-    if (missing.length > 0) {
-      throw new Error(`Build @goto-auth/ky first (pnpm build): missing ${missing.join(', ')}`);
+  beforeAll(async () => {
+    for (const dir of ['../../core', '..']) {
+      await run('pnpm', ['exec', 'tsdown', '--log-level', 'warn'], {
+        cwd: fileURLToPath(new URL(dir, import.meta.url)),
+      });
     }
-  });
+    const missing = dist.filter((path) => !existsSync(path));
+    if (missing.length > 0) throw new Error(`The build made no ${missing.join(', ')}`);
+  }, 120_000);
 
   it.each(['cjs', 'esm'])('retries once after a revocation when loaded as %s', async (format) => {
     const emu = await emulator();
@@ -33,7 +38,7 @@ describe('the built package', () => {
       GOTO_PASSWORD: password,
     };
 
-    const { stdout } = await promisify(execFile)(process.execPath, [fixture, format], {
+    const { stdout } = await run(process.execPath, [fixture, format], {
       env,
       timeout: 20_000,
     });
