@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  fixedExtension: true,
-  platform: 'neutral',
-  tsconfig: 'tsconfig.build.json',
-});
+export default packageBuild({ platform: 'neutral' });
