@@ -21,6 +21,8 @@ const FRAMEWORKS = [
   'reflect-metadata',
   '@nestjs/terminus',
   '@opentelemetry/api',
+  'hono',
+  'fastify',
 ];
 const CORE = '@goto-auth/core';
 

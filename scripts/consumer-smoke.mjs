@@ -488,6 +488,121 @@ const CONSUMERS = {
     },
   },
 
+  '@goto-auth/hono': {
+    peers: ['hono'],
+    web: true, // runs on Workers, Deno and Bun too: its types must not need @types/node
+    run: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/hono': '{ goToAuth, goToAuthFromEnv }',
+        hono: '{ Hono }',
+      },
+      body: `
+        const auth = createGoToAuth(authOptions());
+        defer(() => auth.close());
+        const broken = createGoToAuth(authOptions({ password: 'smoke-wrong-pw-7f3a', retry: false }));
+        defer(() => broken.close());
+        const app = new Hono();
+        app.get('/me', goToAuth(auth), async (c) => {
+          const r = await fetch(emulator.url + '/admin/rest/v1/me', {
+            headers: { authorization: 'Bearer ' + c.var.goto.accessToken },
+          });
+          return c.json(await r.json(), r.status);
+        });
+        app.get('/broken', goToAuth(broken, { logger: false }), (c) => c.json({ reached: true }));
+        // The auth object built on the first request from what Hono's env(c) reads: Worker
+        // bindings in workerd, process.env here.
+        app.get('/env', goToAuth(goToAuthFromEnv({ logger: false })), (c) => c.json({ key: c.var.goto.organizerKey }));
+        const ok = await app.request('/me');
+        assert.equal(ok.status, 200);
+        assert.equal((await ok.json()).organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        const variables = {
+          GOTO_CLIENT_ID: EMULATOR_DEFAULTS.clientId,
+          GOTO_USER_ID: EMULATOR_DEFAULTS.userId,
+          GOTO_PASSWORD: EMULATOR_DEFAULTS.password,
+          GOTO_BASE_URL: emulator.url,
+        };
+        Object.assign(process.env, variables);
+        defer(() => { for (const name of Object.keys(variables)) delete process.env[name]; });
+        const fromEnv = await app.request('/env');
+        assert.equal((await fromEnv.json()).key, EMULATOR_DEFAULTS.organizerKey);
+        const bad = await app.request('/broken');
+        assert.equal(bad.status, 500, 'rejected credentials answer 500');
+        assert.match(bad.headers.get('content-type') ?? '', /application\\/problem\\+json/);
+        assert.ok(!(await bad.text()).includes('smoke-wrong-pw-7f3a'));
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/hono': '{ goToAuth, goToAuthFromEnv, type GoToAuthBindings, type GoToAuthEnv }',
+        hono: '{ Hono }',
+      },
+      body: `
+        const auth = createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' });
+        const app = new Hono<{ Bindings: GoToAuthBindings } & GoToAuthEnv>();
+        app.get('/me', goToAuth(auth), (c) => c.text(notAny(c.var.goto.accessToken)));
+        app.use('/goto/*', goToAuth(goToAuthFromEnv()));
+        app.get('/goto/key', (c) => c.text(notAny(c.env.GOTO_CLIENT_ID) + notAny(c.var.goto.accessToken)));
+      `,
+    },
+  },
+
+  '@goto-auth/fastify': {
+    peers: ['fastify'],
+    run: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/fastify': '{ goToAuthPlugin }',
+        fastify: 'Fastify',
+      },
+      body: `
+        const auth = createGoToAuth(authOptions());
+        defer(() => auth.close());
+        const app = Fastify();
+        defer(() => app.close());
+        await app.register(goToAuthPlugin, { auth });
+        // A second account from options: the plugin creates it and closes it with the app.
+        await app.register(goToAuthPlugin, { ...authOptions({ password: 'smoke-wrong-pw-7f3a', retry: false }), namespace: 'broken' });
+        app.get('/me', { config: { goto: true } }, async (request, reply) => {
+          const r = await fetch(emulator.url + '/admin/rest/v1/me', {
+            headers: { authorization: 'Bearer ' + request.goto.accessToken },
+          });
+          return reply.code(r.status).send(await r.json());
+        });
+        app.get('/broken', { config: { goto: 'broken' } }, async () => ({ reached: true }));
+        app.get('/plain', async (request) => ({ goto: request.goto }));
+        const base = await app.listen({ port: 0, host: '127.0.0.1' });
+        const ok = await fetch(base + '/me');
+        assert.equal(ok.status, 200);
+        assert.equal((await ok.json()).organizerKey, EMULATOR_DEFAULTS.organizerKey);
+        assert.deepEqual(await (await fetch(base + '/plain')).json(), { goto: null });
+        const bad = await app.inject('/broken');
+        assert.equal(bad.statusCode, 500, 'rejected credentials answer 500');
+        assert.match(bad.headers['content-type'] ?? '', /application\\/problem\\+json/);
+        assert.ok(!bad.body.includes('smoke-wrong-pw-7f3a'));
+        assert.equal(app.goto, auth);
+      `,
+    },
+    types: {
+      imports: {
+        '@goto-auth/core': '{ createGoToAuth }',
+        '@goto-auth/fastify': '{ goToAuthPlugin }',
+        fastify: 'Fastify',
+      },
+      body: `
+        const auth = createGoToAuth({ clientId: 'id', userId: 'user', password: 'pw' });
+        const app = Fastify();
+        await app.register(goToAuthPlugin, { auth });
+        app.get('/me', { config: { goto: true } }, async (request) => ({
+          bearer: notAny(request.goto.accessToken),
+          lazy: notAny((await request.gotoToken()).accessToken),
+          origin: notAny(app.goto.baseUrl),
+        }));
+      `,
+    },
+  },
+
   '@goto-auth/nestjs': {
     // @nestjs/terminus is an optional peer, for the ./terminus subpath only (the package's own
     // tests prove that the main entry never loads it).

@@ -40,7 +40,7 @@ async function listen(app: express.Express): Promise<{ server: Server; url: stri
 }
 
 /** autocannon in a long-lived child process (the other core). */
-class LoadGenerator {
+export class LoadGenerator {
   readonly #child: ChildProcess;
   #next = 0;
 

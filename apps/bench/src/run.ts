@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type AxiosConfig, axiosFigure } from './axios.ts';
 import { type ContentionConfig, contention } from './contention.ts';
 import { type ExpressConfig, expressFigure } from './express.ts';
+import { type FastifyConfig, fastifyFigure } from './fastify.ts';
 import { type HerdConfig, herd } from './herd.ts';
 import { type HotPathConfig, hotPath } from './hot-path.ts';
 import { type KyConfig, kyFigure } from './ky.ts';
@@ -35,6 +36,7 @@ const only = process.argv
 interface Profile {
   hot: HotPathConfig;
   express: ExpressConfig;
+  fastify: FastifyConfig;
   ky: KyConfig;
   axios: AxiosConfig;
   herd: HerdConfig;
@@ -47,6 +49,7 @@ interface Profile {
 const FULL: Profile = {
   hot: { rounds: 25, minCpuTimeMs: 100 },
   express: { samples: 20, seconds: 1, connections: 16, profileSeconds: 4 },
+  fastify: { samples: 20, seconds: 1, connections: 16 },
   ky: {
     samples: 30,
     calls: 400,
@@ -64,6 +67,7 @@ const FULL: Profile = {
 const SMOKE: Profile = {
   hot: { rounds: 6, minCpuTimeMs: 50 },
   express: { samples: 2, seconds: 1, connections: 16, profileSeconds: 0 },
+  fastify: { samples: 2, seconds: 1, connections: 16 },
   ky: {
     samples: 8,
     calls: 200,
@@ -114,6 +118,7 @@ async function main(): Promise<number> {
     [9, 'reliability', () => reliability({ moments: profile.moments })],
     [10, 'axios', () => axiosFigure(profile.axios)],
     [11, 'metrics on', () => otelFigure(profile.hot)],
+    [12, 'fastify', () => fastifyFigure(profile.fastify)],
   ];
   try {
     for (const [id, name, run] of figures) {

@@ -1,18 +1,19 @@
+import { type GoToAuth, GoToAuthError, isGoToAuthError } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import {
-  type GoToAuth,
-  GoToAuthError,
-  type GoToAuthErrorCode,
-  isGoToAuthError,
-} from '@goto-auth/core';
-import { EMULATOR_DEFAULTS, type EmulatorFault } from '@goto-auth/emulator';
+  answerOf,
+  expectProblem,
+  leaveWhileWaiting,
+  PROBLEM_CASES,
+  watchSignals,
+} from '@goto-auth/test-support';
 import express, { type ErrorRequestHandler } from 'express';
 import express4 from 'express4';
 import { describe, expect, it, vi } from 'vitest';
 import { goToAuth } from '../src/index.js';
-import { auth, emulator, serve, until } from './helpers.js';
+import { auth, emulator, serve } from './helpers.js';
 
 const ME = '/admin/rest/v1/me';
-const SECRETS = [EMULATOR_DEFAULTS.password, EMULATOR_DEFAULTS.clientSecret];
 
 /** An app whose one route calls GoTo's /me with req.goto; counts the handler's runs. */
 function app(a: GoToAuth, middleware = goToAuth(a, { logger: false })) {
@@ -54,83 +55,14 @@ describe('goToAuth middleware (Express 5)', () => {
     expect(emu.counters.passwordGrants).toBe(1);
   });
 
-  const failures: Array<{
-    name: string;
-    fault: EmulatorFault | undefined;
-    password?: string;
-    status: number;
-    code: GoToAuthErrorCode;
-    retryAfter: string | null;
-  }> = [
-    {
-      name: 'GoTo drops the connection',
-      fault: { type: 'drop' },
-      status: 503,
-      code: 'NETWORK_ERROR',
-      retryAfter: '5',
-    },
-    {
-      name: 'GoTo answers 503',
-      fault: { type: 'status', status: 503 },
-      status: 503,
-      code: 'SERVER_ERROR',
-      retryAfter: '5',
-    },
-    {
-      name: 'GoTo rate limits',
-      fault: { type: 'rate-limit', retryAfterSeconds: 7 },
-      status: 503,
-      code: 'RATE_LIMITED',
-      retryAfter: '7',
-    },
-    {
-      name: 'GoTo answers malformed JSON',
-      fault: { type: 'malformed-json' },
-      status: 502,
-      code: 'INVALID_RESPONSE',
-      retryAfter: null,
-    },
-    {
-      name: 'GoTo answers an HTML page',
-      fault: { type: 'html' },
-      status: 502,
-      code: 'INVALID_RESPONSE',
-      retryAfter: null,
-    },
-    {
-      name: 'the password is wrong',
-      fault: undefined,
-      password: 'not-the-password',
-      status: 500,
-      code: 'INVALID_CREDENTIALS',
-      retryAfter: null,
-    },
-  ];
-
-  it.each(failures)('answers $status problem+json when $name', async (failure) => {
+  it.each(PROBLEM_CASES)('answers $status problem+json when $name', async (failure) => {
     const emu = await emulator();
     if (failure.fault) emu.fault(failure.fault);
     const a = auth(emu, failure.password === undefined ? {} : { password: failure.password });
     const { instance, calls } = app(a);
     const url = await serve(instance);
 
-    const response = await fetch(`${url}/me`);
-    const text = await response.text();
-
-    expect(response.status).toBe(failure.status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(response.headers.get('retry-after')).toBe(failure.retryAfter);
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(JSON.parse(text)).toEqual({
-      type: `https://goto-auth.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
-      title: expect.any(String),
-      status: failure.status,
-      detail: expect.any(String),
-      code: failure.code,
-    });
-    for (const secret of [...SECRETS, failure.password ?? SECRETS[0]]) {
-      expect(text).not.toContain(secret);
-    }
+    expectProblem(await answerOf(await fetch(`${url}/me`)), failure);
     expect(calls.handler).toBe(0);
   });
 
@@ -220,30 +152,12 @@ describe('goToAuth middleware (Express 5)', () => {
     const emu = await emulator();
     emu.fault({ type: 'latency', ms: 60_000 });
     const a = auth(emu);
-    let signal: AbortSignal | undefined;
-    const watched = new Proxy(a, {
-      get(target, property) {
-        if (property === 'getToken') {
-          return (options: { signal?: AbortSignal }) => {
-            signal = options.signal;
-            return target.getToken(options);
-          };
-        }
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const { auth: watched, signal } = watchSignals(a);
     const { instance, calls } = app(a, goToAuth(watched, { logger: false }));
     const url = await serve(instance);
-    const client = new AbortController();
 
-    const request = fetch(`${url}/me`, { signal: client.signal }).catch((error: unknown) => error);
-    await until(() => signal !== undefined);
-    expect(signal?.aborted).toBe(false);
-    client.abort();
+    await leaveWhileWaiting(`${url}/me`, signal);
 
-    await until(() => signal?.aborted === true);
-    expect(await request).toMatchObject({ name: 'AbortError' });
     expect(calls.handler).toBe(0);
     // The shared refresh goes on for everyone else.
     expect(a.status().state).toBe('refreshing');

@@ -11,17 +11,22 @@ import {
 import type { AddressInfo } from 'node:net';
 import {
   createGoToAuth,
+  type GetTokenOptions,
   type GoToAuth,
+  GoToAuthError,
+  type GoToAuthErrorCode,
   type GoToAuthOptions,
+  type GoToToken,
   type TimerProvider,
 } from '@goto-auth/core';
 import {
   EMULATOR_DEFAULTS,
+  type EmulatorFault,
   type EmulatorOptions,
   type GoToEmulator,
   startEmulator,
 } from '@goto-auth/emulator';
-import { afterEach, vi } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -219,4 +224,171 @@ export class ManualClock implements TimerProvider {
     }
     this.#now = target;
   }
+}
+
+/** A way GoTo fails, and how an adapter must answer a request that then has no token. */
+export interface ProblemCase {
+  name: string;
+  /** The emulator fault that makes the grant fail, or none (then `password` is wrong). */
+  fault: EmulatorFault | undefined;
+  password?: string;
+  status: number;
+  code: GoToAuthErrorCode;
+  /** The expected `Retry-After` header, or `null` for none. */
+  retryAfter: string | null;
+}
+
+/** The failures every adapter answers with problem+json: one per status and cause. */
+export const PROBLEM_CASES: readonly ProblemCase[] = [
+  {
+    name: 'GoTo drops the connection',
+    fault: { type: 'drop' },
+    status: 503,
+    code: 'NETWORK_ERROR',
+    retryAfter: '5',
+  },
+  {
+    name: 'GoTo answers 503',
+    fault: { type: 'status', status: 503 },
+    status: 503,
+    code: 'SERVER_ERROR',
+    retryAfter: '5',
+  },
+  {
+    name: 'GoTo rate limits',
+    fault: { type: 'rate-limit', retryAfterSeconds: 7 },
+    status: 503,
+    code: 'RATE_LIMITED',
+    retryAfter: '7',
+  },
+  {
+    name: 'GoTo answers malformed JSON',
+    fault: { type: 'malformed-json' },
+    status: 502,
+    code: 'INVALID_RESPONSE',
+    retryAfter: null,
+  },
+  {
+    name: 'GoTo answers an HTML page',
+    fault: { type: 'html' },
+    status: 502,
+    code: 'INVALID_RESPONSE',
+    retryAfter: null,
+  },
+  {
+    name: 'the password is wrong',
+    fault: undefined,
+    password: 'not-the-password',
+    status: 500,
+    code: 'INVALID_CREDENTIALS',
+    retryAfter: null,
+  },
+];
+
+/** An HTTP answer as a test read it, whatever the client (fetch, an inject helper). */
+export interface Answer {
+  status: number;
+  /** A header's value, or `null`/`undefined` when absent. */
+  header(name: string): string | null | undefined;
+  text: string;
+}
+
+/** Asserts that `answer` is the problem+json answer `expected` calls for, with no secret in it. */
+export function expectProblem(answer: Answer, expected: ProblemCase): void {
+  expect(answer.status).toBe(expected.status);
+  expect(answer.header('content-type')).toMatch(/^application\/problem\+json/);
+  expect(answer.header('retry-after') ?? null).toBe(expected.retryAfter);
+  expect(answer.header('cache-control')).toBe('no-store');
+  expect(JSON.parse(answer.text)).toEqual({
+    type: `https://goto-auth.dev/problems/${expected.code.toLowerCase().replaceAll('_', '-')}`,
+    title: expect.any(String),
+    status: expected.status,
+    detail: expect.any(String),
+    code: expected.code,
+  });
+  const secrets = [EMULATOR_DEFAULTS.password, EMULATOR_DEFAULTS.clientSecret];
+  for (const secret of [...secrets, expected.password ?? secrets[0]]) {
+    expect(answer.text).not.toContain(secret);
+  }
+}
+
+/** A fetch answer as an {@link Answer}. */
+export async function answerOf(response: Response): Promise<Answer> {
+  const text = await response.text();
+  return { status: response.status, header: (name) => response.headers.get(name), text };
+}
+
+/**
+ * `auth` seen through a proxy that records the `AbortSignal` of each `getToken()` call, so a
+ * test can check that an adapter stops waiting when its client goes away.
+ */
+export function watchSignals(auth: GoToAuth): {
+  auth: GoToAuth;
+  /** The signal of the latest `getToken()` call. */
+  signal(): AbortSignal | undefined;
+} {
+  let signal: AbortSignal | undefined;
+  const watched = new Proxy(auth, {
+    get(target, property) {
+      if (property === 'getToken') {
+        return (options: GetTokenOptions = {}) => {
+          signal = options.signal;
+          return target.getToken(options);
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { auth: watched, signal: () => signal };
+}
+
+/** GETs `url` `count` times at once; resolves each status and JSON body, in order. */
+export function getJsonTogether(
+  url: string,
+  count: number,
+): Promise<Array<{ status: number; body: unknown }>> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const response = await fetch(url);
+      return { status: response.status, body: (await response.json()) as unknown };
+    }),
+  );
+}
+
+/**
+ * Requests `url`, and goes away while the adapter waits for a token: resolves once the signal
+ * the adapter gave `getToken()` (seen through {@link watchSignals}) has aborted.
+ */
+export async function leaveWhileWaiting(
+  url: string,
+  signal: () => AbortSignal | undefined,
+): Promise<void> {
+  const client = new AbortController();
+  const request = fetch(url, { signal: client.signal }).catch((error: unknown) => error);
+  await until(() => signal() !== undefined);
+  expect(signal()?.aborted).toBe(false);
+  client.abort();
+  await until(() => signal()?.aborted === true);
+  expect(await request).toMatchObject({ name: 'AbortError' });
+}
+
+/**
+ * `real` as seen while its credentials are refused: `getToken()` rejects with
+ * `INVALID_CREDENTIALS`, and `cachedToken()` gives `token` only while `serving` says so (a token
+ * that arrived by the refresh timer, not through the adapter).
+ */
+export function refusedUnlessServing(
+  real: GoToAuth,
+  token: GoToToken,
+  serving: () => boolean,
+): GoToAuth {
+  return Object.create(real, {
+    baseUrl: { value: real.baseUrl },
+    cachedToken: { value: () => (serving() ? token : undefined) },
+    getToken: {
+      value: () =>
+        Promise.reject(new GoToAuthError('INVALID_CREDENTIALS', 'GoTo refused the password.')),
+    },
+  }) as GoToAuth;
 }

@@ -1,0 +1,213 @@
+import { type GoToAuth, isGoToAuthError } from '@goto-auth/core';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import {
+  answerOf,
+  expectProblem,
+  getJsonTogether,
+  leaveWhileWaiting,
+  PROBLEM_CASES,
+  refusedUnlessServing,
+  stubGoToEnv,
+  watchSignals,
+} from '@goto-auth/test-support';
+import { getRequestListener } from '@hono/node-server';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { describe, expect, it, vi } from 'vitest';
+import { type GoToAuthEnv, goToAuth, goToAuthFromEnv } from '../src/index.js';
+import { auth, emulator, serve } from './helpers.js';
+
+const ME = '/admin/rest/v1/me';
+const OK_BODY = {
+  organizerKey: EMULATOR_DEFAULTS.organizerKey,
+  me: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
+};
+
+/** A Hono app on a real HTTP server whose one route calls GoTo's /me with c.var.goto. */
+async function app(
+  a: GoToAuth,
+  middleware: MiddlewareHandler<GoToAuthEnv> = goToAuth(a, { logger: false }),
+) {
+  const calls = { handler: 0 };
+  const instance = new Hono<GoToAuthEnv>();
+  instance.get('/me', middleware, async (c) => {
+    calls.handler++;
+    const me = await fetch(`${a.baseUrl}${ME}`, {
+      headers: { authorization: `Bearer ${c.var.goto.accessToken}` },
+    });
+    return c.json({ organizerKey: c.var.goto.organizerKey, me: await me.json() }, me.status as 200);
+  });
+  return { instance, calls, url: await serve(getRequestListener(instance.fetch)) };
+}
+
+describe('goToAuth middleware (Hono on @hono/node-server)', () => {
+  it('puts the token on c.var.goto, with one grant for many requests', async () => {
+    const emu = await emulator();
+    const { url, calls } = await app(auth(emu));
+
+    const answers = await getJsonTogether(`${url}/me`, 20);
+
+    expect(answers).toEqual(Array(20).fill({ status: 200, body: OK_BODY }));
+    expect(calls.handler).toBe(20);
+    expect(emu.counters.passwordGrants).toBe(1);
+  });
+
+  it.each(PROBLEM_CASES)('answers $status problem+json when $name', async (failure) => {
+    const emu = await emulator();
+    if (failure.fault) emu.fault(failure.fault);
+    const { url, calls } = await app(
+      auth(emu, failure.password === undefined ? {} : { password: failure.password }),
+    );
+
+    expectProblem(await answerOf(await fetch(`${url}/me`)), failure);
+    expect(calls.handler).toBe(0);
+  });
+
+  it('keeps the headers earlier middleware set on a problem answer', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'status', status: 503 });
+    const a = auth(emu);
+    const instance = new Hono();
+    instance.use(async (c, next) => {
+      c.header('access-control-allow-origin', 'https://app.example');
+      await next();
+    });
+    instance.get('/me', goToAuth(a, { logger: false }), (c) => c.text('unreachable'));
+    const url = await serve(getRequestListener(instance.fetch));
+
+    const response = await fetch(`${url}/me`);
+
+    expect(response.status).toBe(503);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it('logs a configuration error once, clearly and without the password', async () => {
+    const emu = await emulator();
+    const a = auth(emu, { password: 'not-the-password' });
+    const error = vi.fn();
+    const { url } = await app(a, goToAuth(a, { logger: { error } }));
+
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/me`)).status);
+
+    expect(statuses).toEqual([500, 500, 500]);
+    expect(error).toHaveBeenCalledTimes(1);
+    const line = String(error.mock.calls[0]?.[0]);
+    expect(line).toContain('INVALID_CREDENTIALS');
+    expect(line).toContain('GET /me');
+    expect(line).not.toContain('not-the-password');
+    expect(line).not.toContain(EMULATOR_DEFAULTS.clientSecret);
+  });
+
+  it('logs the same configuration error again after a token has served in between', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    const token = await real.getToken();
+    let serving = false;
+    // The credentials fail, then a token arrives (by the refresh timer), then they fail again.
+    const stub = refusedUnlessServing(real, token, () => serving);
+    const error = vi.fn();
+    const { url } = await app(stub, goToAuth(stub, { logger: { error } }));
+
+    const statuses: number[] = [];
+    for (const state of [false, true, false]) {
+      serving = state;
+      statuses.push((await fetch(`${url}/me`)).status);
+    }
+
+    expect(statuses).toEqual([500, 200, 500]);
+    expect(error).toHaveBeenCalledTimes(2);
+  });
+
+  it("with onError: 'throw', hands the GoToAuthError to app.onError", async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'html' });
+    const a = auth(emu);
+    const instance = new Hono<GoToAuthEnv>();
+    instance.get('/me', goToAuth(a, { onError: 'throw', logger: false }), (c) =>
+      c.text('unreachable'),
+    );
+    instance.onError((error, c) =>
+      c.json({ goto: isGoToAuthError(error), code: (error as { code?: string }).code }, 599 as 200),
+    );
+    const url = await serve(getRequestListener(instance.fetch));
+
+    const response = await fetch(`${url}/me`);
+
+    expect(response.status).toBe(599);
+    expect(await response.json()).toEqual({ goto: true, code: 'INVALID_RESPONSE' });
+  });
+
+  it('takes the auth object from a function of the context', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const seen: string[] = [];
+    const { url } = await app(
+      a,
+      goToAuth(
+        (c) => {
+          seen.push(c.req.path);
+          return a;
+        },
+        { logger: false },
+      ),
+    );
+
+    expect((await fetch(`${url}/me`)).status).toBe(200);
+    expect(seen).toEqual(['/me']);
+  });
+
+  it('stops waiting for a token when the client goes away', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'latency', ms: 60_000 });
+    const a = auth(emu);
+    const { auth: watched, signal } = watchSignals(a);
+    const { url, calls } = await app(a, goToAuth(watched, { logger: false }));
+
+    await leaveWhileWaiting(`${url}/me`, signal);
+
+    expect(calls.handler).toBe(0);
+    // The shared refresh goes on for everyone else.
+    expect(a.status().state).toBe('refreshing');
+  });
+});
+
+describe('goToAuthFromEnv', () => {
+  it('builds one auth object from the GOTO_* variables, on the first request', async () => {
+    const emu = await emulator();
+    stubGoToEnv(emu);
+    const source = goToAuthFromEnv({ logger: false });
+    const instance = new Hono<GoToAuthEnv>();
+    instance.get('/org', goToAuth(source, { logger: false }), (c) =>
+      c.json({ organizerKey: c.var.goto.organizerKey }),
+    );
+    const url = await serve(getRequestListener(instance.fetch));
+
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, async () => (await fetch(`${url}/org`)).json()),
+    );
+
+    expect(answers).toEqual(Array(5).fill({ organizerKey: EMULATOR_DEFAULTS.organizerKey }));
+    expect(emu.counters.passwordGrants).toBe(1);
+  });
+
+  it('answers 500 INVALID_OPTIONS, logged once, when a variable is missing', async () => {
+    const emu = await emulator();
+    stubGoToEnv(emu);
+    vi.stubEnv('GOTO_PASSWORD', undefined);
+    const error = vi.fn();
+    const instance = new Hono();
+    instance.get('/org', goToAuth(goToAuthFromEnv(), { logger: { error } }), (c) =>
+      c.text('unreachable'),
+    );
+    const url = await serve(getRequestListener(instance.fetch));
+
+    const first = await fetch(`${url}/org`);
+    const second = await fetch(`${url}/org`);
+
+    expect([first.status, second.status]).toEqual([500, 500]);
+    expect(await first.json()).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(String(error.mock.calls[0]?.[0])).toContain('"password" is required');
+    expect(emu.counters.requests).toBe(0);
+  });
+});
