@@ -86,8 +86,9 @@ export interface GoToAuthOptions {
   /**
    * The refresh lock's lifetime in ms; it expires if its holder dies. One hold may send two
    * requests (a refresh, then the password fallback), so the default covers both; a store whose
-   * locks can be extended has it renewed before each request as well, for at least
-   * `timeout + 1000`. Processes waiting for the holder wait up to `2 * (lockTtl + timeout)`.
+   * locks can be extended has it renewed for `lockTtl` before each request as well. Keep it
+   * above `timeout`, or a slow answer can outlast the lock. Processes waiting for the holder
+   * wait up to `2 * (lockTtl + timeout)`.
    * @defaultValue `2 * timeout + 5000`
    */
   lockTtl?: number;

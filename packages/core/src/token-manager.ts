@@ -526,16 +526,12 @@ class TokenManager implements GoToAuth {
     return undefined;
   }
 
-  /**
-   * Renews the lock before a request, when the store can, for at least as long as the request
-   * may take; `false` when the lock was lost.
-   */
+  /** Renews the lock for `lockTtl` before a request, when the store can; `false` when it was lost. */
   async #extend(held: TokenStoreLock): Promise<boolean> {
     if (held.extend === undefined) return true;
-    const { lockTtl, timeout } = this.#o;
     let owned: boolean;
     try {
-      owned = await held.extend(Math.max(lockTtl, timeout + 1_000));
+      owned = await held.extend(this.#o.lockTtl);
     } catch (error) {
       this.#checkOpen();
       this.#storeFailed('extend', error);

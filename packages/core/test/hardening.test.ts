@@ -311,7 +311,6 @@ describe('a slow GoTo under the lock', () => {
   it.each([
     ['the default lockTtl', {}],
     ['a short lockTtl, renewed before each request', { lockTtl: 12_000 }],
-    ['a lockTtl shorter than one request, renewed', { lockTtl: 5_000 }],
   ] as const)('two processes make one grant per lifetime with %s', async (_name, extra) => {
     const clock = new ManualClock();
     const emu = await emulator({ now: clock.now });
