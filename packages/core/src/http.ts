@@ -89,11 +89,12 @@ const TITLES: Record<GoToAuthErrorCode, string> = {
 /**
  * Maps a failure to get a token onto an HTTP answer, for adapters: 503 with `Retry-After`
  * when GoTo (or the store) is unreachable or rate limiting, 502 when GoTo's answer is
- * unusable, 500 when the configuration is wrong (credentials, client, options). The body
- * carries no secret: only the code and a fixed title.
+ * unusable, 500 when the configuration is wrong (credentials, client, options) or something
+ * failed unexpectedly (anything that is not a `GoToAuthError` answers as `UNEXPECTED_ERROR`).
+ * The body carries no secret: only the code and a fixed title.
  */
 export function toProblem(error: unknown): ProblemResponse {
-  const code: GoToAuthErrorCode = isGoToAuthError(error) ? error.code : 'INVALID_OPTIONS';
+  const code: GoToAuthErrorCode = isGoToAuthError(error) ? error.code : 'UNEXPECTED_ERROR';
   const status = UNAVAILABLE.has(code) ? 503 : code === 'INVALID_RESPONSE' ? 502 : 500;
   const retryAfter =
     status !== 503

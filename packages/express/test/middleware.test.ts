@@ -5,6 +5,7 @@ import {
   expectProblem,
   leaveWhileWaiting,
   PROBLEM_CASES,
+  settle,
   watchSignals,
 } from '@goto-auth/test-support';
 import express, { type ErrorRequestHandler } from 'express';
@@ -146,6 +147,56 @@ describe('goToAuth middleware (Express 5)', () => {
     expect(response.status).toBe(599);
     expect(await response.json()).toEqual({ goto: true, code: 'INVALID_RESPONSE' });
     expect(calls.handler).toBe(0);
+  });
+
+  it('says nothing about a failure that arrives after the client left', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    let signal: AbortSignal | undefined;
+    let refuse: (error: unknown) => void = () => {};
+    const pending = Object.create(real, {
+      cachedToken: { value: () => undefined },
+      getToken: {
+        value: (options: { signal?: AbortSignal } = {}) => {
+          signal = options.signal;
+          return new Promise((_resolve, reject) => {
+            refuse = reject;
+          });
+        },
+      },
+    }) as GoToAuth;
+    const error = vi.fn();
+    const { instance, calls } = app(pending, goToAuth(pending, { logger: { error } }));
+    const url = await serve(instance);
+
+    await leaveWhileWaiting(`${url}/me`, () => signal);
+    refuse(new GoToAuthError('INVALID_CREDENTIALS', 'GoTo refused the password.'));
+    await settle(10);
+    expect(error).not.toHaveBeenCalled();
+    expect(calls.handler).toBe(0);
+  });
+
+  it('answers 500 for a failure that is not a GoToAuthError, and logs only its name', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    const broken = Object.create(real, {
+      cachedToken: { value: () => undefined },
+      getToken: {
+        value: () => Promise.reject(new TypeError('token=secret-in-a-bug-message')),
+      },
+    }) as GoToAuth;
+    const error = vi.fn();
+    const { instance } = app(broken, goToAuth(broken, { logger: { error } }));
+    const url = await serve(instance);
+
+    const response = await fetch(`${url}/me`);
+    expect(response.status).toBe(500);
+    const body = await response.text();
+    expect(body).not.toContain('secret-in-a-bug-message');
+    expect(JSON.parse(body)).toMatchObject({ code: 'UNEXPECTED_ERROR' });
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(String(error.mock.calls[0]?.[0])).toContain('unexpected TypeError');
+    expect(String(error.mock.calls[0]?.[0])).not.toContain('secret-in-a-bug-message');
   });
 
   it('stops waiting for a token when the client goes away', async () => {
