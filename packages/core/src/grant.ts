@@ -1,8 +1,8 @@
-import * as oidc from 'openid-client';
 import { readBodyCapped } from './body.js';
 import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
 import { type ParsedTokenResponse, parseTokenResponse } from './normalize.js';
 import type { ResolvedOptions } from './options.js';
+import { parseRetryAfter } from './retry-after.js';
 
 const USER_AGENT = 'goto-auth';
 
@@ -19,24 +19,6 @@ function base64(text: string): string {
   let binary = '';
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary);
-}
-
-// GoTo expects plain base64(id:secret). openid-client's ClientSecretBasic form-urlencodes
-// both first (RFC 6749 2.3.1), which turns "-" into "%2D" and breaks GoTo's check.
-function basicAuth(clientId: string, clientSecret: string): oidc.ClientAuth {
-  const header = `Basic ${base64(`${clientId}:${clientSecret}`)}`;
-  return (_as, _client, _body, headers) => {
-    headers.set('authorization', header);
-  };
-}
-
-/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Reads at most `limit` bytes of a body; a larger body is refused before it is parsed. */
@@ -81,7 +63,7 @@ function scrub(text: string, secrets: readonly (string | undefined)[], limit: nu
 async function errorFromResponse(
   response: Response,
   grant: Grant,
-  options: ResolvedOptions,
+  options: Pick<ResolvedOptions, 'maxResponseBytes' | 'now'>,
   secrets: readonly (string | undefined)[],
 ): Promise<GoToAuthError> {
   const { status } = response;
@@ -146,8 +128,71 @@ function describeNetworkError(cause: unknown): string {
 }
 
 /**
- * Makes one token request through openid-client. GoTo's answer is normalized before
- * openid-client's validator sees it (GoTo sends no `token_type` and blank strings).
+ * The request GoTo documents for a grant: a form body (credentials never in the URL) and
+ * exactly the documented headers. HTTP Basic client auth is plain `base64(id:secret)`; the
+ * RFC 6749 2.3.1 form (each part form-urlencoded first, as generic OAuth clients send it) turns
+ * `-` into `%2D` and fails GoTo's check.
+ *
+ * @throws {@link GoToAuthError} `INVALID_OPTIONS` for a grant that needs the client secret
+ * without one
+ */
+export function tokenRequest(
+  options: ResolvedOptions,
+  grant: Grant,
+): { url: string; init: RequestInit & { headers: Record<string, string>; body: string } } {
+  const body = new URLSearchParams({ grant_type: grant.type });
+  if (grant.type === 'refresh_token') {
+    body.set('refresh_token', grant.refreshToken);
+  } else if (grant.type === 'personal_access_token') {
+    body.set('pat', options.personalAccessToken ?? '');
+  } else if (options.endpoint === 'legacy') {
+    // Direct Login: the user in `user_id`, the Consumer Key as `client_id`, no client auth.
+    body.set('user_id', options.userId ?? '');
+    body.set('password', options.password ?? '');
+    body.set('client_id', options.clientId);
+  } else {
+    body.set('username', options.userId ?? '');
+    body.set('password', options.password ?? '');
+  }
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+    'user-agent': USER_AGENT,
+  };
+  if (grant.type !== 'password' || options.endpoint === 'v2') {
+    if (options.clientSecret === undefined) {
+      throw new GoToAuthError('INVALID_OPTIONS', 'This grant needs "clientSecret".');
+    }
+    headers.authorization = `Basic ${base64(`${options.clientId}:${options.clientSecret}`)}`;
+  }
+  const url = grant.type === 'refresh_token' ? options.refreshUrl : options.tokenUrl;
+  return { url, init: { method: 'POST', headers, body: body.toString() } };
+}
+
+/**
+ * What GoTo's answer to a token request means: a normalized token, or the typed error for a
+ * refusal. Reads the body with the size cap and does nothing else (no request, no clock):
+ * unit-tested with `new Response(...)`.
+ *
+ * @param sentAt - when the request was sent: expiry counts from here
+ * @param secrets - texts no error message may carry (redacted from what GoTo said)
+ * @throws {@link GoToAuthError} for a refusal or an unusable answer; what reading the body
+ * throws (a dropped connection) is passed on
+ */
+export async function processTokenResponse(
+  response: Response,
+  grant: Grant,
+  options: Pick<ResolvedOptions, 'maxResponseBytes' | 'now'>,
+  sentAt: number,
+  secrets: readonly (string | undefined)[],
+): Promise<ParsedTokenResponse> {
+  if (!response.ok) throw await errorFromResponse(response, grant, options, secrets);
+  return parseTokenResponse(await readCapped(response, options.maxResponseBytes), sentAt);
+}
+
+/**
+ * Makes one token request: {@link tokenRequest}, `fetch` with the timeout and the close
+ * signal, then {@link processTokenResponse}.
  *
  * @param signal - aborts the request (the manager's close signal)
  */
@@ -157,121 +202,41 @@ export async function requestToken(
   signal: AbortSignal,
   secrets: readonly (string | undefined)[],
 ): Promise<ParsedTokenResponse> {
-  const url = grant.type === 'refresh_token' ? options.refreshUrl : options.tokenUrl;
-  const useBasic = grant.type !== 'password' || options.endpoint === 'v2';
-  if (useBasic && options.clientSecret === undefined) {
-    throw new GoToAuthError('INVALID_OPTIONS', 'This grant needs "clientSecret".');
-  }
-  const config = new oidc.Configuration(
-    { issuer: new URL(url).origin, token_endpoint: url },
-    options.clientId,
-    undefined,
-    useBasic ? basicAuth(options.clientId, options.clientSecret as string) : oidc.None(),
-  );
-  if (url.startsWith('http:')) oidc.allowInsecureRequests(config);
-
+  const { url, init } = tokenRequest(options, grant);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = options.timers.setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeout);
   const sentAt = options.now();
-  let parsed: ParsedTokenResponse | undefined;
-  config[oidc.customFetch] = async (input, init) => {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    let timedOut = false;
-    const timer = options.timers.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, options.timeout);
-    try {
-      let response: Response;
-      try {
-        // Exactly the headers GoTo documents; openid-client adds a charset parameter.
-        const headers = new Headers(init.headers);
-        headers.set('accept', 'application/json');
-        headers.set('content-type', 'application/x-www-form-urlencoded');
-        headers.set('user-agent', USER_AGENT);
-        // Called unbound: workerd's fetch throws "Illegal invocation" when called as a method
-        // of another object.
-        const send = options.fetch;
-        // Once close() has begun, no token request leaves the process.
-        if (signal.aborted) throw signal.reason;
-        response = await send(input, {
-          ...(init as RequestInit),
-          headers,
-          signal: controller.signal,
-        });
-      } catch (cause) {
-        throw failure(cause);
-      }
-      if (!response.ok) throw await errorFromResponse(response, grant, options, secrets);
-      let text: string;
-      try {
-        text = await readCapped(response, options.maxResponseBytes);
-      } catch (cause) {
-        throw failure(cause);
-      }
-      parsed = parseTokenResponse(text, sentAt);
-      const { token } = parsed;
-      // What openid-client validates: the standard shape of what GoTo meant.
-      return Response.json({
-        access_token: token.accessToken,
-        token_type: 'bearer',
-        expires_in: Math.max(1, Math.round((token.expiresAt - sentAt) / 1000)),
-        ...(token.refreshToken === undefined ? {} : { refresh_token: token.refreshToken }),
-      });
-    } finally {
-      options.timers.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
-
-    function failure(cause: unknown): GoToAuthError {
-      if (isGoToAuthError(cause)) return cause;
-      if (signal.aborted) return new GoToAuthError('CLOSED', 'The auth object was closed.');
-      if (timedOut) {
-        return new GoToAuthError(
-          'TIMEOUT',
-          `GoTo's token endpoint did not answer within ${options.timeout} ms.`,
-        );
-      }
-      return new GoToAuthError(
-        'NETWORK_ERROR',
-        `Could not reach GoTo's token endpoint at ${new URL(url).origin} (${scrub(describeNetworkError(cause), secrets, 200)}).`,
-        // The cause is kept only when its own text carries no secret.
-        redact(String(cause), secrets) === String(cause) ? { cause } : {},
+  try {
+    // Once close() has begun, no token request leaves the process.
+    if (signal.aborted) throw signal.reason;
+    // Called unbound: workerd's fetch throws "Illegal invocation" when called as a method of
+    // another object.
+    const send = options.fetch;
+    const response = await send(url, { ...init, signal: controller.signal });
+    return await processTokenResponse(response, grant, options, sentAt, secrets);
+  } catch (cause) {
+    if (isGoToAuthError(cause)) throw cause;
+    if (signal.aborted) throw new GoToAuthError('CLOSED', 'The auth object was closed.');
+    if (timedOut) {
+      throw new GoToAuthError(
+        'TIMEOUT',
+        `GoTo's token endpoint did not answer within ${options.timeout} ms.`,
       );
     }
-  };
-
-  try {
-    if (grant.type === 'refresh_token') {
-      await oidc.refreshTokenGrant(config, grant.refreshToken);
-    } else if (grant.type === 'personal_access_token') {
-      await oidc.genericGrantRequest(config, 'personal_access_token', {
-        pat: options.personalAccessToken as string,
-      });
-    } else if (options.endpoint === 'legacy') {
-      // oidc.None() adds client_id to the body, as Direct Login wants.
-      await oidc.genericGrantRequest(config, 'password', {
-        user_id: options.userId as string,
-        password: options.password as string,
-      });
-    } else {
-      await oidc.genericGrantRequest(config, 'password', {
-        username: options.userId as string,
-        password: options.password as string,
-      });
-    }
-  } catch (error) {
-    const cause = (error as { cause?: unknown }).cause;
-    if (isGoToAuthError(error)) throw error;
-    if (isGoToAuthError(cause)) throw cause;
-    // openid-client's errors may hold the response body in `cause`: never pass it on.
     throw new GoToAuthError(
-      'INVALID_RESPONSE',
-      `GoTo's token response failed validation (${scrub(error instanceof Error ? error.message : 'unknown error', secrets, 200)}).`,
+      'NETWORK_ERROR',
+      `Could not reach GoTo's token endpoint at ${new URL(url).origin} (${scrub(describeNetworkError(cause), secrets, 200)}).`,
+      // The cause is kept only when its own text carries no secret.
+      redact(String(cause), secrets) === String(cause) ? { cause } : {},
     );
+  } finally {
+    options.timers.clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   }
-  if (parsed === undefined) {
-    throw new GoToAuthError('INVALID_RESPONSE', 'GoTo answered without a token.');
-  }
-  return parsed;
 }

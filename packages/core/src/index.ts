@@ -11,12 +11,12 @@ export type {
 } from './events.js';
 export type { FetchFunction, GoToFetchOptions } from './fetch.js';
 export { goToFetch, goToOriginMatcher } from './fetch.js';
-export { parseRetryAfter } from './grant.js';
 export type { ProblemDetails, ProblemResponse } from './http.js';
 export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';
 export { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from './normalize.js';
 export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
 export { checkGoToUrl, DEFAULT_AUTH_URL, DEFAULT_BASE_URL } from './options.js';
+export { parseRetryAfter } from './retry-after.js';
 export type { TokenStore, TokenStoreEntry, TokenStoreLock } from './store.js';
 export { MemoryTokenStore, tokenStoreKey } from './store.js';
 export type { TimerHandle, TimerProvider } from './timers.js';
