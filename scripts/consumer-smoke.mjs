@@ -1222,7 +1222,16 @@ async function main() {
     log.flush();
     if (!tarballs['@goto-auth/core'] || !tarballs['@goto-auth/emulator']) return;
     const packed = packages.filter((p) => tarballs[p.name]);
-    const dep = (names) => Object.fromEntries(names.map((n) => [n, rangeFor(n, packed)]));
+    const dep = (names) => {
+      const deps = Object.fromEntries(names.map((n) => [n, rangeFor(n, packed)]));
+      // @nestjs/terminus reaches typeorm through its optional peers, and typeorm's optional
+      // peer is ioredis ^5: npm refuses ioredis 6 beside it (ERESOLVE), as it would in an app
+      // with both. Both majors are in @goto-auth/redis's range, so a project that holds
+      // terminus takes ioredis 5; the CLI's own dependency still brings ioredis 6.
+      if (deps['@nestjs/terminus'] !== undefined && deps.ioredis !== undefined)
+        deps.ioredis = '^5.4.0';
+      return deps;
+    };
     const peers = [...new Set(packed.flatMap((p) => CONSUMERS[p.name].peers ?? []))];
     const typings = [...new Set(packed.flatMap((p) => CONSUMERS[p.name].typings ?? []))];
 

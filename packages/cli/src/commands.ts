@@ -116,7 +116,14 @@ export async function tokenCommand(env: Env, flags: CommandFlags, io: CliIo): Pr
 /** What `goto-auth status --json` prints. No secret: no token, no password, no Redis password. */
 export interface StatusReport {
   /** Where the token was looked for; `null` without a store. */
-  store: { type: 'redis'; url: string; keyPrefix: string } | null;
+  store: {
+    /** The kind of store. */
+    type: 'redis';
+    /** The Redis URL, without its password. */
+    url: string;
+    /** The key prefix the store uses. */
+    keyPrefix: string;
+  } | null;
   /**
    * `'valid'`: the store holds a token that has not expired; `'expired'`: it holds an expired
    * one; `'empty'`: none (or no store: a fresh process has nothing cached); `'unknown'`: the
@@ -128,9 +135,19 @@ export interface StatusReport {
   /** When the token was minted (its grant request sent), in epoch ms. */
   lastRefreshAt: number | null;
   /** Whether a refresh token is stored with it, and until when it lives. */
-  refreshToken: { expiresAt: number | null } | null;
+  refreshToken: {
+    /** When the refresh token expires, in epoch ms, when known. */
+    expiresAt: number | null;
+  } | null;
   /** What went wrong in this look-up, if anything. Never a secret. */
-  lastError: { code: string; message: string; at: number } | null;
+  lastError: {
+    /** The error's code. */
+    code: string;
+    /** What happened, for a person. */
+    message: string;
+    /** When, in epoch ms. */
+    at: number;
+  } | null;
 }
 
 function when(at: number, now: number): string {
