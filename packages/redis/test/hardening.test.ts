@@ -7,8 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { tokenStoreKey } from '@goto-auth/core';
 import { describe, expect, it } from 'vitest';
 import { RedisTokenStore } from '../src/index.ts';
-import type { WorkerConfig } from './support/protocol.ts';
-import { runScenario, summarize, tokenEvents } from './support/scenario.ts';
+import {
+  singleRedisConfig as config,
+  runScenario,
+  summarize,
+  tokenEvents,
+} from './support/scenario.ts';
 import {
   auth,
   credential,
@@ -18,20 +22,6 @@ import {
   redisServer,
 } from './support/setup.ts';
 import { Fleet, until } from './support/workers.ts';
-
-function config(
-  url: string,
-  overrides: Partial<WorkerConfig> = {},
-): Omit<WorkerConfig, 'emulatorUrl'> {
-  return {
-    redis: { mode: 'single', url },
-    refreshMargin: 1000,
-    lockTtl: 2000,
-    lockPollInterval: 50,
-    callInterval: 20,
-    ...overrides,
-  };
-}
 
 /** An authentication host whose refresh endpoint refuses every refresh token. */
 async function refusingAuthHost(): Promise<string> {

@@ -1,25 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { expectOneGrantPerLifetime } from './support/expectations.ts';
-import type { WorkerConfig } from './support/protocol.ts';
-import { runScenario, summarize, tokenEvents } from './support/scenario.ts';
+import {
+  singleRedisConfig as config,
+  runScenario,
+  summarize,
+  tokenEvents,
+} from './support/scenario.ts';
 import { emulator, redisServer } from './support/setup.ts';
 import { until, type Worker } from './support/workers.ts';
 
 const TTL_SECONDS = 4;
-
-function config(
-  url: string,
-  overrides: Partial<WorkerConfig> = {},
-): Omit<WorkerConfig, 'emulatorUrl'> {
-  return {
-    redis: { mode: 'single', url },
-    refreshMargin: 1000,
-    lockTtl: 2000,
-    lockPollInterval: 50,
-    callInterval: 20,
-    ...overrides,
-  };
-}
 
 describe('many processes share one token through Redis', () => {
   it('8 processes, 3 token lifetimes: one password grant, one refresh per lifetime, no failure', async () => {

@@ -32,6 +32,21 @@ export interface ScenarioResult {
   periodMs: number;
 }
 
+/** Worker settings for one redis-server, with short lifetimes; `overrides` win. */
+export function singleRedisConfig(
+  url: string,
+  overrides: Partial<WorkerConfig> = {},
+): Omit<WorkerConfig, 'emulatorUrl'> {
+  return {
+    redis: { mode: 'single', url },
+    refreshMargin: 1000,
+    lockTtl: 2000,
+    lockPollInterval: 50,
+    callInterval: 20,
+    ...overrides,
+  };
+}
+
 export function tokenEvents(worker: Worker) {
   return worker.messages.filter((m) => m.type === 'token');
 }
