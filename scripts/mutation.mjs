@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const DEFAULT = ['core', 'redis', 'express', 'ky', 'nestjs'];
+const DEFAULT = ['core', 'redis', 'express', 'ky', 'axios', 'hono', 'fastify', 'nestjs'];
 const TARGET = { core: 90, redis: 90 };
 const ADAPTER_TARGET = 85;
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT;
