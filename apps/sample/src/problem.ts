@@ -1,4 +1,5 @@
-import { isGoToAuthError, toProblem } from '@goto-auth/core';
+import { isGoToAuthError } from '@goto-auth/core';
+import { type ProblemResponse, problemHeaders, toProblem } from '@goto-auth/core/http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import type { Response } from 'express';
@@ -7,11 +8,8 @@ import { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
 const TYPE = 'https://goto-auth.dev/problems/';
 
 /** An RFC 9457 answer: core's `ProblemResponse`, with the sample's own codes allowed. */
-export interface Problem {
-  status: number;
-  /** Seconds for a `Retry-After` header. */
-  retryAfter: number | undefined;
-  body: { type: string; title: string; status: number; detail: string; code: string };
+export interface Problem extends Omit<ProblemResponse, 'body'> {
+  body: Omit<ProblemResponse['body'], 'code'> & { code: string };
 }
 
 function problem(
@@ -24,6 +22,7 @@ function problem(
   return {
     status,
     retryAfter,
+    headers: problemHeaders(retryAfter),
     body: { type: TYPE + code.toLowerCase().replaceAll('_', '-'), title, status, detail, code },
   };
 }
@@ -97,12 +96,8 @@ export function toGoToProblem(error: unknown): Problem {
 }
 
 /** Sends a problem+json answer. */
-export function sendProblem(res: Response, { status, retryAfter, body }: Problem): void {
-  res
-    .status(status)
-    .set({ 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
-  if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
-  res.send(JSON.stringify(body));
+export function sendProblem(res: Response, { status, headers, body }: Problem): void {
+  res.status(status).set(headers).send(JSON.stringify(body));
 }
 
 /** Answers every error of the routes it decorates with problem+json. */

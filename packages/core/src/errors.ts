@@ -125,8 +125,3 @@ export function isGoToAuthError(value: unknown): value is GoToAuthError {
     (value instanceof GoToAuthError || (value as Record<symbol, unknown>)[BRAND] === true)
   );
 }
-
-/** Whether an error is worth another attempt later. */
-export function isRetryable(error: unknown): boolean {
-  return isGoToAuthError(error) && RETRYABLE.has(error.code);
-}

@@ -1,5 +1,5 @@
-import { isRejectedResponse } from './http.js';
 import { checkGoToUrl } from './options.js';
+import { isRejectedResponse } from './rejection.js';
 import type { GoToAuth } from './token-manager.js';
 
 /** A function with the signature of the global `fetch`. */

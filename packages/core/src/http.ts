@@ -1,38 +1,11 @@
-import { readBodyCapped } from './body.js';
-import { GoToAuthError, type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
-
 /**
- * Whether a GoTo API answer means "this access token is no longer accepted": 401, or 403 with
- * `int_err_code` `InvalidToken` (how GoTo's product APIs say it). Adapters then call
- * `auth.invalidate(token)` and retry once.
+ * `@goto-auth/core/http`: how a server answers when no GoTo token can be had, as an RFC 9457
+ * `application/problem+json` response. Only the framework adapters need it, so it stays out of
+ * the main entry (and out of the bundles of applications that use core alone).
  *
- * @param body - the parsed JSON body of a 403, when there is one
+ * @packageDocumentation
  */
-export function isTokenRejection(status: number, body?: unknown): boolean {
-  if (status === 401) return true;
-  if (status !== 403 || typeof body !== 'object' || body === null) return false;
-  return (body as Record<string, unknown>).int_err_code === 'InvalidToken';
-}
-
-/** The most of a 403 body {@link isRejectedResponse} reads. */
-const REJECTION_BODY_CAP = 65_536;
-
-/**
- * {@link isTokenRejection} for a fetch `Response`. Reads a clone of a 403's body, at most
- * 64 KiB whether or not the answer has a `Content-Length` (a longer body is not a rejection),
- * so the caller can still read the original in full.
- */
-export async function isRejectedResponse(response: Response): Promise<boolean> {
-  if (response.status === 401) return true;
-  if (response.status !== 403) return false;
-  try {
-    // Only the clone's branch is cancelled past the cap: the caller's copy stays whole.
-    const text = await readBodyCapped(response.clone(), REJECTION_BODY_CAP);
-    return text !== undefined && isTokenRejection(403, JSON.parse(text));
-  } catch {
-    return false;
-  }
-}
+import { type GoToAuthErrorCode, isGoToAuthError } from './errors.js';
 
 /** An RFC 9457 problem details body. */
 export interface ProblemDetails {
@@ -48,14 +21,33 @@ export interface ProblemDetails {
   code: GoToAuthErrorCode;
 }
 
-/** How a server should answer when no GoTo token can be had. */
+/** How a server should answer when no GoTo token can be had: copy all three parts. */
 export interface ProblemResponse {
   /** The HTTP status to answer with: 503, 502 or 500. */
   status: number;
-  /** Seconds for a `Retry-After` header, when waiting may help. */
+  /** Seconds for the `Retry-After` header, when waiting may help (also in `headers`). */
   retryAfter: number | undefined;
-  /** The `application/problem+json` body. */
+  /**
+   * The headers to send: `content-type: application/problem+json`, `cache-control: no-store`,
+   * and `retry-after` when `retryAfter` is set. Lower-case names.
+   */
+  headers: Record<string, string>;
+  /** The `application/problem+json` body, to send as JSON. */
   body: ProblemDetails;
+}
+
+/**
+ * The headers of a problem+json answer: `content-type`, `cache-control: no-store` and, when
+ * `retryAfter` (seconds) is given, `retry-after`. For servers that build their own problems
+ * beside {@link toProblem}'s.
+ */
+export function problemHeaders(retryAfter?: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+  };
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  return headers;
 }
 
 const UNAVAILABLE = new Set<GoToAuthErrorCode>([
@@ -92,6 +84,12 @@ const TITLES: Record<GoToAuthErrorCode, string> = {
  * unusable, 500 when the configuration is wrong (credentials, client, options) or something
  * failed unexpectedly (anything that is not a `GoToAuthError` answers as `UNEXPECTED_ERROR`).
  * The body carries no secret: only the code and a fixed title.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = toProblem(error);
+ * res.writeHead(status, headers).end(JSON.stringify(body));
+ * ```
  */
 export function toProblem(error: unknown): ProblemResponse {
   const code: GoToAuthErrorCode = isGoToAuthError(error) ? error.code : 'UNEXPECTED_ERROR';
@@ -99,7 +97,7 @@ export function toProblem(error: unknown): ProblemResponse {
   const retryAfter =
     status !== 503
       ? undefined
-      : Math.max(1, Math.ceil(((error as GoToAuthError).retryAfter ?? 5_000) / 1000));
+      : Math.max(1, Math.ceil(((error as { retryAfter?: number }).retryAfter ?? 5_000) / 1000));
   const detail =
     status === 500
       ? 'The server cannot get a GoTo access token because of its configuration.'
@@ -109,12 +107,59 @@ export function toProblem(error: unknown): ProblemResponse {
   return {
     status,
     retryAfter,
+    headers: problemHeaders(retryAfter),
     body: {
       type: `https://goto-auth.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
       title: TITLES[code],
       status,
       detail,
       code,
+    },
+  };
+}
+
+/** Answers failures for one middleware: {@link toProblem}, logging a configuration error once. */
+export interface ProblemResponder {
+  /**
+   * {@link toProblem}`(error)`. A 500 (the configuration is wrong) is also logged through `log`,
+   * once per error code until {@link ProblemResponder.served} is called, with the error's
+   * message when it is a `GoToAuthError` (core's messages carry no secret) and only its name
+   * otherwise.
+   *
+   * @param route - what was asked, for the log line (for example `GET /goto/me`)
+   */
+  answer(
+    error: unknown,
+    route: string,
+    log: ((message: string) => void) | undefined,
+  ): ProblemResponse;
+  /** A token was served: the next configuration error is news and is logged again. */
+  served(): void;
+}
+
+/**
+ * A {@link ProblemResponder} for the adapter `name` (it prefixes log lines:
+ * `[goto-auth/<name>]`).
+ */
+export function problemResponder(name: string): ProblemResponder {
+  let loggedCode: string | undefined;
+  return {
+    answer(error, route, log) {
+      const problem = toProblem(error);
+      const { code } = problem.body;
+      if (problem.status === 500 && loggedCode !== code) {
+        loggedCode = code;
+        const why = isGoToAuthError(error)
+          ? error.message
+          : `unexpected ${error instanceof Error ? error.name : typeof error}`;
+        log?.(
+          `[goto-auth/${name}] ${code}: cannot get a GoTo token (${why}). Answering 500 on ${route} until the configuration is fixed.`,
+        );
+      }
+      return problem;
+    },
+    served() {
+      loggedCode = undefined;
     },
   };
 }

@@ -1,5 +1,8 @@
+// The public names of @goto-auth/core. Types that a public signature names (the option, event,
+// store and error detail types) are exported so users can name them too. Problem+json answers
+// for servers are in the `@goto-auth/core/http` entry.
 export type { GoToAuthErrorDetails } from './errors.js';
-export { GoToAuthError, GoToAuthErrorCode, isGoToAuthError, isRetryable } from './errors.js';
+export { GoToAuthError, GoToAuthErrorCode, isGoToAuthError } from './errors.js';
 export type {
   GoToAuthEvent,
   GoToAuthEventType,
@@ -11,12 +14,10 @@ export type {
 } from './events.js';
 export type { FetchFunction, GoToFetchOptions } from './fetch.js';
 export { goToFetch, goToOriginMatcher } from './fetch.js';
-export type { ProblemDetails, ProblemResponse } from './http.js';
-export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';
-export { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from './normalize.js';
+export { normalizeTokenResponse } from './normalize.js';
 export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
-export { checkGoToUrl, DEFAULT_AUTH_URL, DEFAULT_BASE_URL } from './options.js';
-export { parseRetryAfter } from './retry-after.js';
+export { checkGoToUrl, DEFAULT_BASE_URL } from './options.js';
+export { isRejectedResponse, isTokenRejection } from './rejection.js';
 export type { TokenStore, TokenStoreEntry, TokenStoreLock } from './store.js';
 export { MemoryTokenStore, tokenStoreKey } from './store.js';
 export type { TimerHandle, TimerProvider } from './timers.js';

@@ -2,7 +2,7 @@ import { GoToAuthError } from './errors.js';
 import { createToken, type GoToToken } from './token.js';
 
 /** GoTo documents refresh tokens as valid for 30 days. */
-export const REFRESH_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+const REFRESH_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 /** GoTo documents access tokens as valid for 60 minutes; used when `expires_in` is absent. */
 const DEFAULT_EXPIRES_IN_S = 3600;
 

@@ -2,12 +2,12 @@
  * Retry timing, cool-downs, single flight counted directly, and the problem+json mapping.
  */
 import { describe, expect, it } from 'vitest';
+import { problemResponder, toProblem } from '../src/http.js';
 import {
   createGoToAuth,
   GoToAuthError,
   type GoToAuthErrorCode,
   type TokenStore,
-  toProblem,
 } from '../src/index.js';
 import { backoff, cooldown } from '../src/policy.js';
 import { auth, emulator } from './helpers.js';
@@ -150,5 +150,39 @@ describe('toProblem', () => {
     const problem = toProblem(new Error('password=hunter2'));
     expect(problem.status).toBe(500);
     expect(JSON.stringify(problem)).not.toContain('hunter2');
+  });
+
+  it('gives the headers to send: problem+json, no-store, and Retry-After when set', () => {
+    expect(toProblem(new GoToAuthError('RATE_LIMITED', 'x', { retryAfter: 7000 })).headers).toEqual(
+      {
+        'content-type': 'application/problem+json',
+        'cache-control': 'no-store',
+        'retry-after': '7',
+      },
+    );
+    expect(toProblem(new GoToAuthError('INVALID_CLIENT', 'x')).headers).toEqual({
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+    });
+  });
+});
+
+describe('problemResponder', () => {
+  it('logs a configuration error once per code until a token is served again', () => {
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    const responder = problemResponder('test');
+    const wrong = new GoToAuthError('INVALID_CREDENTIALS', 'GoTo refused the password');
+    expect(responder.answer(wrong, 'GET /a', log).status).toBe(500);
+    responder.answer(wrong, 'GET /b', log);
+    responder.answer(new GoToAuthError('NETWORK_ERROR', 'down'), 'GET /c', log);
+    expect(lines).toEqual([
+      '[goto-auth/test] INVALID_CREDENTIALS: cannot get a GoTo token (GoTo refused the password). Answering 500 on GET /a until the configuration is fixed.',
+    ]);
+    responder.served();
+    responder.answer(new Error('password=hunter2'), 'GET /d', log);
+    expect(lines[1]).toBe(
+      '[goto-auth/test] UNEXPECTED_ERROR: cannot get a GoTo token (unexpected Error). Answering 500 on GET /d until the configuration is fixed.',
+    );
   });
 });

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { processTokenResponse, tokenRequest } from '../src/grant.js';
-import { type GoToAuthError, isGoToAuthError, parseRetryAfter } from '../src/index.js';
+import { type GoToAuthError, isGoToAuthError } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
+import { parseRetryAfter } from '../src/retry-after.js';
 
 const SENT = 1_000_000;
 const options = resolveOptions({

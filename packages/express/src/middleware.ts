@@ -1,10 +1,5 @@
-import {
-  type GoToAuth,
-  type GoToAuthLogger,
-  type GoToToken,
-  isGoToAuthError,
-  toProblem,
-} from '@goto-auth/core';
+import type { GoToAuth, GoToAuthLogger, GoToToken } from '@goto-auth/core';
+import { problemResponder } from '@goto-auth/core/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -29,7 +24,7 @@ export interface GoToAuthMiddlewareOptions {
    * `application/problem+json` body at once (503 with `Retry-After` when GoTo is unreachable
    * or rate limiting, 502 when its answer is unusable, 500 for a configuration error such as
    * rejected credentials). `'next'`: pass the `GoToAuthError` to `next(error)`, for your own
-   * error handler (core's `toProblem(error)` gives the same mapping).
+   * error handler (`toProblem(error)` from `@goto-auth/core/http` gives the same mapping).
    *
    * @defaultValue `'respond'`
    */
@@ -61,27 +56,17 @@ export interface GoToAuthMiddlewareOptions {
 export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}): RequestHandler {
   const { onError = 'respond' } = options;
   const logger: GoToAuthLogger = options.logger === false ? {} : (options.logger ?? console);
-  let loggedCode: string | undefined;
+  const problems = problemResponder('express');
 
   const fail = (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (onError === 'next' || res.headersSent) {
       next(error);
       return;
     }
-    const { status, retryAfter, body } = toProblem(error);
-    if (status === 500 && loggedCode !== body.code) {
-      loggedCode = body.code;
-      // Core's messages carry no secret; anything else could, so only its name is logged.
-      const why = isGoToAuthError(error) ? error.message : `unexpected ${describe(error)}`;
-      logger.error?.(
-        `[goto-auth/express] ${body.code}: cannot get a GoTo token (${why}). Answering 500 on ${req.method} ${req.path} until the configuration is fixed.`,
-      );
-    }
-    res
-      .status(status)
-      .set({ 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
-    if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
-    res.send(JSON.stringify(body));
+    const { status, headers, body } = problems.answer(error, `${req.method} ${req.path}`, (line) =>
+      logger.error?.(line),
+    );
+    res.status(status).set(headers).send(JSON.stringify(body));
   };
 
   return (req, res, next) => {
@@ -89,7 +74,7 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
     const cached = auth.cachedToken();
     if (cached !== undefined) {
       // A token serves again (perhaps from the refresh timer): the next failure is news.
-      loggedCode = undefined;
+      problems.served();
       req.goto = cached;
       next();
       return;
@@ -111,7 +96,7 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
     };
     auth.getToken(request).then(
       (token) => {
-        loggedCode = undefined;
+        problems.served();
         req.goto = token;
         next();
       },
@@ -122,8 +107,4 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
       },
     );
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

@@ -4,9 +4,8 @@ import {
   GoToAuthError,
   type GoToAuthOptions,
   type GoToToken,
-  isGoToAuthError,
-  toProblem,
 } from '@goto-auth/core';
+import { problemResponder } from '@goto-auth/core/http';
 import type {
   FastifyInstance,
   FastifyPluginCallback,
@@ -57,7 +56,7 @@ export interface GoToAuthPluginCommonOptions {
    * RFC 9457 `application/problem+json` body (503 with `Retry-After` when GoTo is unreachable
    * or rate limiting, 502 when its answer is unusable, 500 for a configuration error, logged
    * once per code with `request.log.error`). `'throw'`: hand the `GoToAuthError` to Fastify's
-   * error handler (core's `toProblem(error)` gives the same mapping).
+   * error handler (`toProblem(error)` from `@goto-auth/core/http` gives the same mapping).
    *
    * @defaultValue `'respond'`
    */
@@ -136,7 +135,7 @@ const onErrors = new WeakMap<GoToAuth, 'respond' | 'throw'>();
 
 /** The `onRequest` hook of a route that asks for the token of `namespace` (or the default). */
 function tokenHook(namespace: string | undefined): onRequestHookHandler {
-  let loggedCode: string | undefined;
+  const problems = problemResponder('fastify');
 
   const fail = (
     error: unknown,
@@ -149,17 +148,12 @@ function tokenHook(namespace: string | undefined): onRequestHookHandler {
       next(error as Error);
       return;
     }
-    const { status, retryAfter, body } = toProblem(error);
-    if (status === 500 && loggedCode !== body.code) {
-      loggedCode = body.code;
-      // Core's messages carry no secret; anything else could, so only its name is logged.
-      const why = isGoToAuthError(error) ? error.message : `unexpected ${describe(error)}`;
-      request.log.error(
-        `[goto-auth/fastify] ${body.code}: cannot get a GoTo token (${why}). Answering 500 on ${request.method} ${request.url} until the configuration is fixed.`,
-      );
-    }
-    reply.code(status).header('cache-control', 'no-store').type('application/problem+json');
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    const { status, headers, body } = problems.answer(
+      error,
+      `${request.method} ${request.url}`,
+      (line) => request.log.error(line),
+    );
+    reply.code(status).headers(headers);
     reply.send(JSON.stringify(body));
   };
 
@@ -175,7 +169,7 @@ function tokenHook(namespace: string | undefined): onRequestHookHandler {
     const cached = account.cachedToken();
     if (cached !== undefined) {
       // A token serves again (perhaps from the refresh timer): the next failure is news.
-      loggedCode = undefined;
+      problems.served();
       request.goto = cached;
       next();
       return;
@@ -188,7 +182,7 @@ function tokenHook(namespace: string | undefined): onRequestHookHandler {
     account.getToken({ signal: controller.signal }).then(
       (token) => {
         reply.raw.off('close', abandon);
-        loggedCode = undefined;
+        problems.served();
         request.goto = token;
         next();
       },
@@ -221,10 +215,6 @@ function lookup(fastify: FastifyInstance, namespace: string | undefined): GoToAu
     );
   }
   return account;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }
 
 /**

@@ -4,9 +4,8 @@ import {
   type GoToAuthLogger,
   type GoToAuthOptions,
   type GoToToken,
-  isGoToAuthError,
-  toProblem,
 } from '@goto-auth/core';
+import { problemResponder } from '@goto-auth/core/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { env } from 'hono/adapter';
 import { createMiddleware } from 'hono/factory';
@@ -41,8 +40,8 @@ export interface GoToAuthMiddlewareOptions {
    * What to do when no token can be had. `'respond'`: answer an RFC 9457
    * `application/problem+json` body (503 with `Retry-After` when GoTo is unreachable or rate
    * limiting, 502 when its answer is unusable, 500 for a configuration error such as rejected
-   * credentials). `'throw'`: throw the `GoToAuthError`, for your `app.onError` (core's
-   * `toProblem(error)` gives the same mapping).
+   * credentials). `'throw'`: throw the `GoToAuthError`, for your `app.onError`
+   * (`toProblem(error)` from `@goto-auth/core/http` gives the same mapping).
    *
    * @defaultValue `'respond'`
    */
@@ -76,24 +75,15 @@ export function goToAuth(
 ): MiddlewareHandler<GoToAuthEnv> {
   const { onError = 'respond' } = options;
   const logger: GoToAuthLogger = options.logger === false ? {} : (options.logger ?? console);
-  let loggedCode: string | undefined;
+  const problems = problemResponder('hono');
 
   const fail = (error: unknown, c: Context): Response => {
     if (onError === 'throw') throw error;
-    const { status, retryAfter, body } = toProblem(error);
-    if (status === 500 && loggedCode !== body.code) {
-      loggedCode = body.code;
-      // Core's messages carry no secret; anything else could, so only its name is logged.
-      const why = isGoToAuthError(error) ? error.message : `unexpected ${describe(error)}`;
-      logger.error?.(
-        `[goto-auth/hono] ${body.code}: cannot get a GoTo token (${why}). Answering 500 on ${c.req.method} ${c.req.path} until the configuration is fixed.`,
-      );
-    }
-    const headers: Record<string, string> = {
-      'content-type': 'application/problem+json',
-      'cache-control': 'no-store',
-    };
-    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+    const { status, headers, body } = problems.answer(
+      error,
+      `${c.req.method} ${c.req.path}`,
+      (line) => logger.error?.(line),
+    );
     return c.body(JSON.stringify(body), status as ContentfulStatusCode, headers);
   };
 
@@ -106,7 +96,7 @@ export function goToAuth(
     } catch (error) {
       return fail(error, c);
     }
-    loggedCode = undefined;
+    problems.served();
     c.set('goto', token);
     await next();
   });
@@ -156,8 +146,4 @@ export function goToAuthFromEnv(options: Partial<GoToAuthOptions> = {}): (c: Con
     }
     return auth;
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }
