@@ -162,11 +162,11 @@ export async function size(): Promise<Section> {
   if (core.own.gzipped > budget) {
     notes.push(
       'What is left: even with every message emptied the code is over the budget, so text ' +
-        'alone cannot close the gap. The largest parts are the token manager (single flight, ' +
-        'retries, cool-downs, contention warnings, status, redaction), the grant (request, ' +
-        'capped body reading, error mapping) and option validation. Candidates: shorter ' +
-        'messages; moving `toProblem` and its titles (http.ts), which only the framework ' +
-        'adapters use, to a subpath export; lighter option validation.',
+        'alone cannot close the gap. Problem+json (`toProblem` and its titles) is in the ' +
+        '`@goto-auth/core/http` entry, outside this figure. The largest parts are the token ' +
+        'manager (single flight, retries, cool-downs, contention warnings, status, redaction), ' +
+        'the grant (request, capped body reading, error mapping) and option validation. ' +
+        'Candidates: lighter option validation; shorter messages in the token manager.',
     );
   }
   return {

@@ -1,5 +1,5 @@
 import { GoToAuthError } from './errors.js';
-import { createToken, type GoToToken } from './token.js';
+import { accountTypeOf, createToken, FACTS, type GoToToken } from './token.js';
 
 /** GoTo documents refresh tokens as valid for 30 days. */
 const REFRESH_TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
@@ -9,8 +9,8 @@ const DEFAULT_EXPIRES_IN_S = 3600;
 // GoTo's documentation shows its example answer ending in `"version":"2", }`.
 const DOCUMENTED_TRAILING_COMMA = /,\s*}\s*$/;
 
-function invalid(message: string): GoToAuthError {
-  return new GoToAuthError('INVALID_RESPONSE', message);
+function invalid(why: string): GoToAuthError {
+  return new GoToAuthError('INVALID_RESPONSE', `GoTo's token response ${why}.`);
 }
 
 function parse(text: string): unknown {
@@ -26,7 +26,7 @@ function parse(text: string): unknown {
       }
     }
     // The message never quotes the text: it may hold a token.
-    throw invalid('GoTo answered with a body that is not JSON.');
+    throw invalid('is not JSON');
   }
 }
 
@@ -54,7 +54,7 @@ function seconds(record: Record<string, unknown>, key: string): number | undefin
         ? Number(value)
         : Number.NaN;
   if (!Number.isFinite(n) || n <= 0) {
-    throw invalid(`GoTo's token response has a "${key}" that is not a positive number of seconds.`);
+    throw invalid(`has a "${key}" that is not a positive number of seconds`);
   }
   return n;
 }
@@ -73,13 +73,13 @@ export interface ParsedTokenResponse {
 export function parseTokenResponse(body: unknown, now: number): ParsedTokenResponse {
   const value = typeof body === 'string' ? parse(body) : body;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid('GoTo answered with a token response that is not a JSON object.');
+    throw invalid('is not a JSON object');
   }
   const record = value as Record<string, unknown>;
 
   const accessToken = record.access_token;
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
-    throw invalid('GoTo\'s token response has no "access_token".');
+    throw invalid('has no "access_token"');
   }
   const tokenType = record.token_type;
   if (
@@ -87,7 +87,7 @@ export function parseTokenResponse(body: unknown, now: number): ParsedTokenRespo
     tokenType !== '' &&
     (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')
   ) {
-    throw invalid('GoTo\'s token response has a "token_type" other than Bearer.');
+    throw invalid('has a "token_type" other than Bearer');
   }
   const dropped: string[] = [];
   const field = (key: string) => text(record, key, dropped);
@@ -96,9 +96,7 @@ export function parseTokenResponse(body: unknown, now: number): ParsedTokenRespo
   // password grant, which is better than discarding an access token that already revoked others.
   const refreshToken = field('refresh_token');
   const refreshExpiresIn = seconds(record, 'refresh_token_expires_in');
-  const accountType = field('account_type')?.toLowerCase();
-
-  const token = createToken({
+  const fields: Record<string, unknown> = {
     accessToken,
     refreshToken,
     tokenType: 'Bearer',
@@ -109,18 +107,15 @@ export function parseTokenResponse(body: unknown, now: number): ParsedTokenRespo
         ? undefined
         : now +
           (refreshExpiresIn === undefined ? REFRESH_TOKEN_LIFETIME_MS : refreshExpiresIn * 1000),
-    organizerKey: field('organizer_key'),
-    accountKey: field('account_key'),
-    accountType:
-      accountType === 'personal' || accountType === 'corporate' ? accountType : undefined,
-    firstName: field('firstName') ?? field('first_name'),
-    lastName: field('lastName') ?? field('last_name'),
-    email: field('email'),
-    platform: field('platform'),
-    version: field('version'),
-    principal: field('principal'),
-    scope: field('scope'),
-  });
+  };
+  for (const key of FACTS) {
+    // GoTo names them in snake_case; the names GoToMeeting sends in camelCase come first.
+    const snake = key.replace(/[A-Z]/, (c) => `_${c.toLowerCase()}`);
+    const value =
+      (key === 'firstName' || key === 'lastName' ? field(key) : undefined) ?? field(snake);
+    fields[key] = key === 'accountType' ? accountTypeOf(value?.toLowerCase()) : value;
+  }
+  const token = createToken(fields as Parameters<typeof createToken>[0]);
   return { token, dropped };
 }
 

@@ -113,12 +113,30 @@ export function serializeToken(token: GoToToken): string {
   return JSON.stringify(plain);
 }
 
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
+/**
+ * The account facts GoTo may send beside a token, in the order a token holds them: all optional
+ * strings but `accountType`.
+ */
+export const FACTS = [
+  'organizerKey',
+  'accountKey',
+  'accountType',
+  'firstName',
+  'lastName',
+  'email',
+  'platform',
+  'version',
+  'principal',
+  'scope',
+] as const;
+
+/** `'personal'` or `'corporate'`, or `undefined` for anything else. */
+export function accountTypeOf(value: unknown): GoToToken['accountType'] {
+  return value === 'personal' || value === 'corporate' ? value : undefined;
 }
 
-function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /**
@@ -127,41 +145,38 @@ function optionalNumber(value: unknown): number | undefined {
  * @throws {@link GoToAuthError} `STORE_ERROR` when the text is not a stored token.
  */
 export function deserializeToken(text: string): GoToToken {
-  let value: unknown;
+  let record: Record<string, unknown> | null;
   try {
-    value = JSON.parse(text);
+    record = JSON.parse(text);
   } catch {
-    throw new GoToAuthError('STORE_ERROR', 'The stored token is not valid JSON.');
+    record = null;
   }
-  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<
-    string,
-    unknown
-  >;
-  const { accessToken, expiresAt, issuedAt } = record;
-  if (typeof accessToken !== 'string' || accessToken === '') {
-    throw new GoToAuthError('STORE_ERROR', 'The stored token has no access token.');
+  const { accessToken, expiresAt, issuedAt, refreshTokenExpiresAt } = record ?? {};
+  if (
+    typeof accessToken !== 'string' ||
+    accessToken === '' ||
+    typeof expiresAt !== 'number' ||
+    typeof issuedAt !== 'number'
+  ) {
+    throw new GoToAuthError(
+      'STORE_ERROR',
+      `The stored token is unreadable (${record === null ? 'not JSON' : 'a field is missing'}).`,
+    );
   }
-  if (typeof expiresAt !== 'number' || typeof issuedAt !== 'number') {
-    throw new GoToAuthError('STORE_ERROR', 'The stored token has no expiry.');
-  }
-  const accountType = record.accountType;
-  return createToken({
+  const fields: Record<string, unknown> = {
     accessToken,
-    refreshToken: optionalString(record.refreshToken),
+    refreshToken: optionalString(record?.refreshToken),
     tokenType: 'Bearer',
     expiresAt,
     issuedAt,
-    refreshTokenExpiresAt: optionalNumber(record.refreshTokenExpiresAt),
-    organizerKey: optionalString(record.organizerKey),
-    accountKey: optionalString(record.accountKey),
-    accountType:
-      accountType === 'personal' || accountType === 'corporate' ? accountType : undefined,
-    firstName: optionalString(record.firstName),
-    lastName: optionalString(record.lastName),
-    email: optionalString(record.email),
-    platform: optionalString(record.platform),
-    version: optionalString(record.version),
-    principal: optionalString(record.principal),
-    scope: optionalString(record.scope),
-  });
+    refreshTokenExpiresAt:
+      typeof refreshTokenExpiresAt === 'number' && Number.isFinite(refreshTokenExpiresAt)
+        ? refreshTokenExpiresAt
+        : undefined,
+  };
+  for (const key of FACTS) {
+    fields[key] =
+      key === 'accountType' ? accountTypeOf(record?.[key]) : optionalString(record?.[key]);
+  }
+  return createToken(fields as TokenFields);
 }
