@@ -1,4 +1,6 @@
 // @ts-check
+import { existsSync } from 'node:fs';
+
 /**
  * Mutation testing (StrykerJS) for one package, run from that package's folder by
  * `pnpm test:mutation` (scripts/mutation.mjs).
@@ -14,7 +16,10 @@ export function strykerConfig(overrides = {}) {
   return {
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner'],
-    vitest: { configFile: 'vitest.config.ts' },
+    // A package without a vitest.config.ts of its own takes the shared settings as they are.
+    vitest: {
+      configFile: existsSync('vitest.config.ts') ? 'vitest.config.ts' : '../../vitest.shared.ts',
+    },
     mutate: ['src/**/*.ts', '!src/**/*.d.ts'],
     inPlace: true,
     coverageAnalysis: 'perTest',

@@ -15,6 +15,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@goto-auth/source'] } },
   test: {
+    // Each package's `test/*.test-d.ts` pins its public types (vitest's typecheck runs tsc).
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: mutating ? 8_000 : 30_000,
     hookTimeout: 60_000,
     ...(mutating

@@ -8,7 +8,6 @@ export default mergeConfig(
       // The multi-process suites time token refreshes to the second: on a small CI machine,
       // files running side by side would starve each other's timers.
       fileParallelism: false,
-      typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     },
   }),
 );
