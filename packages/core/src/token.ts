@@ -145,24 +145,16 @@ function optionalString(value: unknown): string | undefined {
  * @throws {@link GoToAuthError} `STORE_ERROR` when the text is not a stored token.
  */
 export function deserializeToken(text: string): GoToToken {
-  let record: Record<string, unknown> | null;
+  let record: Record<string, unknown> | undefined;
+  const fail = (why: string) => new GoToAuthError('STORE_ERROR', `The stored token ${why}.`);
   try {
     record = JSON.parse(text);
   } catch {
-    record = null;
+    throw fail('is not valid JSON');
   }
   const { accessToken, expiresAt, issuedAt, refreshTokenExpiresAt } = record ?? {};
-  if (
-    typeof accessToken !== 'string' ||
-    accessToken === '' ||
-    typeof expiresAt !== 'number' ||
-    typeof issuedAt !== 'number'
-  ) {
-    throw new GoToAuthError(
-      'STORE_ERROR',
-      `The stored token is unreadable (${record === null ? 'not JSON' : 'a field is missing'}).`,
-    );
-  }
+  if (typeof accessToken !== 'string' || accessToken === '') throw fail('has no access token');
+  if (typeof expiresAt !== 'number' || typeof issuedAt !== 'number') throw fail('has no expiry');
   const fields: Record<string, unknown> = {
     accessToken,
     refreshToken: optionalString(record?.refreshToken),
