@@ -1,6 +1,6 @@
 import { type GoToEmulator, startEmulator } from '@goto-auth/emulator';
+import type { RedisServer } from '@goto-auth/test-support/redis';
 import { runWorkers } from './lib/children.ts';
-import type { RedisServer } from './lib/redis.ts';
 import type { Section } from './lib/report.ts';
 import { fmtRatio } from './lib/stats.ts';
 import { groupedBarChart } from './lib/svg.ts';

@@ -1,9 +1,9 @@
 import { createGoToAuth, type GoToToken } from '@goto-auth/core';
 import { type GoToEmulator, startEmulator } from '@goto-auth/emulator';
+import type { RedisServer } from '@goto-auth/test-support/redis';
 import { runWorkers } from './lib/children.ts';
 import { JumpClock } from './lib/clock.ts';
 import { CREDENTIALS } from './lib/goto.ts';
-import type { RedisServer } from './lib/redis.ts';
 import type { Section } from './lib/report.ts';
 import type { ClientConfig, ClientResult } from './workers/client.ts';
 

@@ -15,10 +15,11 @@ import {
 } from '@goto-auth/core';
 import { type EmulatorFault, type GoToEmulator, startEmulator } from '@goto-auth/emulator';
 import { RedisTokenStore } from '@goto-auth/redis';
+import { freePort } from '@goto-auth/test-support/net';
+import { type RedisServer, startRedis } from '@goto-auth/test-support/redis';
 import { Redis } from 'ioredis';
 import { JumpClock } from './lib/clock.ts';
 import { CREDENTIALS, ME_PATH } from './lib/goto.ts';
-import { freePort, type RedisServer, startRedis } from './lib/redis.ts';
 
 /** Settings of the auth under test: short, so the whole matrix runs in seconds. */
 export const MATRIX = {
@@ -536,7 +537,7 @@ export async function runCell(
     if (faultId === 'redis-down') {
       const server =
         momentId === 'cold-start' ? undefined : await (options.startRedis ?? startRedis)();
-      if (server !== undefined) cleanup.push(() => server.stop());
+      if (server !== undefined) cleanup.push(() => server.close());
       const port = server?.port ?? (await freePort());
       const client = new Redis({ host: '127.0.0.1', port });
       // Reconnection attempts fail while the server is gone: expected here, not news.

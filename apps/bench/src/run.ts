@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RedisServer, startRedis } from '@goto-auth/test-support/redis';
 import { type AxiosConfig, axiosFigure } from './axios.ts';
 import { type ContentionConfig, contention } from './contention.ts';
 import { type ExpressConfig, expressFigure } from './express.ts';
@@ -17,7 +18,6 @@ import { type FastifyConfig, fastifyFigure } from './fastify.ts';
 import { type HerdConfig, herd } from './herd.ts';
 import { type HotPathConfig, hotPath } from './hot-path.ts';
 import { type KyConfig, kyFigure } from './ky.ts';
-import { type RedisServer, startRedis } from './lib/redis.ts';
 import { misses, renderResults, type Section } from './lib/report.ts';
 import { memory } from './memory.ts';
 import { otelFigure } from './otel.ts';
@@ -140,7 +140,7 @@ async function main(): Promise<number> {
       );
     }
   } finally {
-    await redis?.stop();
+    await redis?.close();
   }
 
   const markdown = renderResults({ smoke, startedAt, elapsedMs: performance.now() - t0 }, sections);

@@ -20,10 +20,10 @@ import {
 } from '@goto-auth/core';
 import { type GoToEmulator, startEmulator } from '@goto-auth/emulator';
 import { RedisTokenStore } from '@goto-auth/redis';
+import { type RedisServer, startRedis } from '@goto-auth/test-support/redis';
 import { Redis } from 'ioredis';
 import { JumpClock, VirtualClock } from './lib/clock.ts';
 import { CREDENTIALS, ME_PATH } from './lib/goto.ts';
-import { type RedisServer, startRedis } from './lib/redis.ts';
 
 /** Settings of the scenarios: what the brief of each row names. */
 export const SCENARIO_SETTINGS = {
@@ -407,7 +407,7 @@ async function slowLock(options: ScenarioOptions = {}): Promise<ScenarioRun> {
   const { requestDelayMs, lockTtl, timeout, lifetimes } = SCENARIO_SETTINGS.slow;
   return withCleanup(async (cleanup) => {
     const server = await (options.startRedis ?? startRedis)();
-    cleanup.add(() => server.stop());
+    cleanup.add(() => server.close());
     // Real time for the lock, the delays and the polls; held (jumped) time for the hour.
     const clock = new JumpClock();
     cleanup.add(() => clock.dispose());
@@ -485,7 +485,7 @@ async function clockSkew(options: ScenarioOptions = {}): Promise<ScenarioRun> {
   const { skewsMs, aheadMs, rounds, maxGrants } = SCENARIO_SETTINGS.skew;
   return withCleanup(async (cleanup) => {
     const server = await (options.startRedis ?? startRedis)();
-    cleanup.add(() => server.stop());
+    cleanup.add(() => server.close());
     const emulator = await emulatorFor(cleanup, {});
     const keyPrefix = `bench-clock-skew-${Date.now()}:`;
     const host = (skewMs: number) =>

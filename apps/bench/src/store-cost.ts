@@ -1,6 +1,7 @@
 import { createGoToAuth } from '@goto-auth/core';
 import { startEmulator } from '@goto-auth/emulator';
 import { RedisTokenStore } from '@goto-auth/redis';
+import type { RedisServer } from '@goto-auth/test-support/redis';
 import { Redis } from 'ioredis';
 import { CREDENTIALS } from './lib/goto.ts';
 import {
@@ -8,7 +9,6 @@ import {
   describeCommands,
   monitorCommands,
   parseCommandStats,
-  type RedisServer,
   sentCount,
   total,
 } from './lib/redis.ts';

@@ -4,16 +4,16 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGoToAuth, type GoToAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { RedisTokenStore } from '@goto-auth/redis';
 import { emulator, onCleanup } from '@goto-auth/test-support';
+import { freePort } from '@goto-auth/test-support/net';
+import { type RedisServer, startRedis } from '@goto-auth/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../redis/test/support/redis-server.ts';
 
 const bin = inject('gotoAuthBin');
 const TOKEN_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -73,14 +73,6 @@ function expectNoSecret(result: Result, token?: string): void {
   expect(text).not.toContain(EMULATOR_DEFAULTS.password);
   expect(text).not.toContain(EMULATOR_DEFAULTS.clientSecret);
   if (token !== undefined) expect(result.stderr).not.toContain(token);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
 describe('help and configuration', () => {

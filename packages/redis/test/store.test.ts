@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
 import { type GoToToken, isGoToAuthError, normalizeTokenResponse } from '@goto-auth/core';
+import { startRedis } from '@goto-auth/test-support/redis';
 import { describe, expect, it } from 'vitest';
 import { RedisTokenStore, type RedisTokenStoreClient } from '../src/index.ts';
 import { monitorCommands } from './support/monitor.ts';
-import { startRedis } from './support/redis-server.ts';
 import { onCleanup, redisClient, redisServer, rejection } from './support/setup.ts';
 import { until } from './support/workers.ts';
 

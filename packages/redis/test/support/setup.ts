@@ -2,13 +2,13 @@
 import type { GoToAuth, GoToAuthOptions } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { onCleanup, auth as testAuth } from '@goto-auth/test-support';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
   type RedisCluster,
   type RedisServer,
   startRedis,
   startRedisCluster,
-} from './redis-server.ts';
+} from '@goto-auth/test-support/redis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export { emulator, onCleanup, rejection } from '@goto-auth/test-support';
 

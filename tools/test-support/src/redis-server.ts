@@ -1,12 +1,12 @@
 /**
- * Real, throwaway Redis servers for tests and benchmarks: each on a free port, in its own temp
- * dir, with persistence off. Never the system Redis on 6379.
+ * Real, throwaway Redis servers for tests and benchmarks (`@goto-auth/test-support/redis`):
+ * each on a free port, in its own temp dir, with persistence off. Never the system Redis on 6379.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './net.ts';
 
 const SERVER_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const CLI_BIN = process.env.REDIS_CLI_BIN ?? 'redis-cli';
@@ -16,31 +16,9 @@ export function requireBinary(bin: string, aptPackage: string): void {
   const probe = spawnSync(bin, ['--version'], { stdio: 'ignore' });
   if (probe.error !== undefined || probe.status !== 0) {
     throw new Error(
-      `${bin} is not installed (needed by the @goto-auth/redis tests). Install it with: sudo apt-get install -y ${aptPackage} (or run node scripts/ensure-system-deps.mjs).`,
+      `${bin} is not installed (needed by the Redis tests and benchmarks). Install it with: sudo apt-get install -y ${aptPackage} (or run node scripts/ensure-system-deps.mjs).`,
     );
   }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port that is free now, and whose cluster bus port (+10000) is free too when asked. Another
- * program could still take it before Redis binds; callers retry on a bind failure.
- */
-export async function freePort(options: { clusterBus?: boolean } = {}): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
-    if (!(await portIsFree(port))) continue;
-    if (options.clusterBus === true && !(await portIsFree(port + 10_000))) continue;
-    return port;
-  }
-  throw new Error('Found no free port for redis-server.');
 }
 
 /** One redis-server process. */
@@ -52,6 +30,8 @@ export interface RedisServer {
   readonly process: ChildProcess | undefined;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s). Its data is gone: persistence is off. */
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would, and waits for it to exit. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and directory. */
   start(): Promise<void>;
   /** Stops it and removes its directory. Idempotent. */
@@ -160,6 +140,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       const killer = setTimeout(() => running.kill('SIGKILL'), 5000);
       await done;
       clearTimeout(killer);
+    },
+    async kill() {
+      const running = child;
+      child = undefined;
+      if (running === undefined) return;
+      const done = exited(running);
+      running.kill('SIGKILL');
+      await done;
     },
     async start() {
       if (closed) throw new Error('This redis-server was closed.');
