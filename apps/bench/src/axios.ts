@@ -2,9 +2,11 @@ import { attachGoToAuth } from '@goto-auth/axios';
 import { createGoToAuth } from '@goto-auth/core';
 import axios, { type AxiosInstance } from 'axios';
 import { startWorker } from './lib/fork.ts';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS } from './lib/goto.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt, fmtRatio, interleave, iqr, median } from './lib/stats.ts';
+import { interleave } from './lib/rounds.ts';
+import { iqr, median } from './lib/stats.ts';
 
 export interface AxiosConfig {
   /** Samples per variant. */

@@ -1,8 +1,8 @@
 import { type GoToEmulator, startEmulator } from '@goto-auth/emulator';
 import type { RedisServer } from '@goto-auth/test-support/redis';
 import { runWorkers } from './lib/children.ts';
+import { fmtRatio } from './lib/format.ts';
 import type { Section } from './lib/report.ts';
-import { fmtRatio } from './lib/stats.ts';
 import { groupedBarChart } from './lib/svg.ts';
 import type { ClientConfig, ClientResult } from './workers/client.ts';
 

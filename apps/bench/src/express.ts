@@ -9,10 +9,12 @@ import { createGoToAuth } from '@goto-auth/core';
 import { goToAuth } from '@goto-auth/express';
 import express, { type Request, type Response } from 'express';
 import { startWorker } from './lib/fork.ts';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
 import { ProfileSummary } from './lib/profile.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt, fmtRatio, interleave, iqr, median } from './lib/stats.ts';
+import { interleave } from './lib/rounds.ts';
+import { iqr, median } from './lib/stats.ts';
 
 export interface ExpressConfig {
   /** Samples per app. */

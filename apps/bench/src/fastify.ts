@@ -2,9 +2,11 @@ import { createGoToAuth } from '@goto-auth/core';
 import { goToAuthPlugin } from '@goto-auth/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LoadGenerator } from './express.ts';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt, fmtRatio, interleave, iqr, median } from './lib/stats.ts';
+import { interleave } from './lib/rounds.ts';
+import { iqr, median } from './lib/stats.ts';
 
 export interface FastifyConfig {
   /** Samples per app. */

@@ -1,10 +1,11 @@
 import { OAuth2Client as BadgatewayClient, OAuth2Fetch } from '@badgateway/oauth2-client';
 import { createGoToAuth } from '@goto-auth/core';
 import { OAuth2Client as GoogleClient } from 'google-auth-library';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
 import type { Section } from './lib/report.ts';
 import { perCallRounds, type RoundsConfig } from './lib/rounds.ts';
-import { fmtInt, fmtRatio, median } from './lib/stats.ts';
+import { median } from './lib/stats.ts';
 
 export type HotPathConfig = RoundsConfig;
 

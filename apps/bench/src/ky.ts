@@ -6,10 +6,12 @@ import { goToAuthHooks, goToKy } from '@goto-auth/ky';
 import ky, { type KyInstance } from 'ky';
 import { measure } from 'mitata';
 import { startWorker } from './lib/fork.ts';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS } from './lib/goto.ts';
 import { ProfileSummary } from './lib/profile.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt, fmtRatio, interleave, iqr, median } from './lib/stats.ts';
+import { interleave } from './lib/rounds.ts';
+import { iqr, median } from './lib/stats.ts';
 
 export interface KyConfig {
   /** Samples per variant. */

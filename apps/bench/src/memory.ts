@@ -1,6 +1,6 @@
 import { startWorker } from './lib/fork.ts';
+import { fmtInt } from './lib/format.ts';
 import type { Section } from './lib/report.ts';
-import { fmtInt } from './lib/stats.ts';
 import type { MemoryResult } from './workers/memory.ts';
 
 /**

@@ -11,10 +11,11 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
 import type { Section } from './lib/report.ts';
 import { perCallRounds, type RoundsConfig } from './lib/rounds.ts';
-import { fmtInt, fmtRatio, median } from './lib/stats.ts';
+import { median } from './lib/stats.ts';
 
 /** Awaited calls per sample, as in figure 1. */
 const BATCH = 1000;

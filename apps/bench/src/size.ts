@@ -4,8 +4,8 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { fmtKB, fmtRatio } from './lib/format.ts';
 import { markdownTable, type Section } from './lib/report.ts';
-import { fmtKB, fmtRatio } from './lib/stats.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BENCH = fileURLToPath(new URL('../', import.meta.url));

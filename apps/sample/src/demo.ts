@@ -1,7 +1,7 @@
 import type { GoToEmulator } from '@goto-auth/emulator';
 import { GoToAuthService } from '@goto-auth/nestjs';
 import { Controller, Get, Header, HttpCode, Module, Post } from '@nestjs/common';
-import { GoToBackend } from './backend.js';
+import { GoToBackend } from './goto-backend.module.js';
 
 /**
  * Demo controls over the embedded emulator. `AppModule` imports this module in emulator mode

@@ -1,7 +1,7 @@
 import { GoToAuthService } from '@goto-auth/nestjs';
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { GoToBackend } from './backend.js';
+import { GoToBackend } from './goto-backend.module.js';
 import { iso, secondsUntil } from './token-view.js';
 
 /** `ok`: a valid token; `degraded`: still a valid token, but a refresh runs or failed; `down`: none. */

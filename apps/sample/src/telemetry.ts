@@ -12,8 +12,8 @@ import {
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { SAMPLE_CONFIG } from './backend.js';
 import type { SampleConfig } from './config.js';
+import { SAMPLE_CONFIG } from './goto-backend.module.js';
 
 /**
  * The OpenTelemetry metrics SDK with a Prometheus exporter, fed by `@goto-auth/otel`. Prometheus

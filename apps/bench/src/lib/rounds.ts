@@ -1,5 +1,4 @@
 import { measure } from 'mitata';
-import { rotate } from './stats.ts';
 
 /** How the candidates of a speed figure are measured. */
 export interface RoundsConfig {
@@ -37,4 +36,26 @@ export async function perCallRounds<C extends string>(
     }
   }
   return perCall;
+}
+
+/** Rotates `items` by `round`, so that no candidate always runs first (or last) in a round. */
+export function rotate<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/**
+ * Runs `samples` rounds of one sample per key, the order rotating each round, so that a
+ * drifting machine load falls on every key alike. Returns each key's samples.
+ */
+export async function interleave<K extends string>(
+  keys: readonly K[],
+  samples: number,
+  sample: (key: K) => Promise<number>,
+): Promise<Record<K, number[]>> {
+  const out = Object.fromEntries(keys.map((key) => [key, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round < samples; round++) {
+    for (const key of rotate(keys, round)) out[key].push(await sample(key));
+  }
+  return out;
 }
