@@ -121,6 +121,18 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     await waitForReady(started, port);
   };
 
+  /** Signals the server and waits for it to exit; SIGTERM turns into SIGKILL after 5 s. */
+  const halt = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running === undefined) return;
+    const done = exited(running);
+    running.kill(signal);
+    const killer = setTimeout(() => running.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(killer);
+  };
+
   const server: RedisServer = {
     get port() {
       return port;
@@ -131,24 +143,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     get process() {
       return child;
     },
-    async stop() {
-      const running = child;
-      child = undefined;
-      if (running === undefined) return;
-      const done = exited(running);
-      running.kill('SIGTERM');
-      const killer = setTimeout(() => running.kill('SIGKILL'), 5000);
-      await done;
-      clearTimeout(killer);
-    },
-    async kill() {
-      const running = child;
-      child = undefined;
-      if (running === undefined) return;
-      const done = exited(running);
-      running.kill('SIGKILL');
-      await done;
-    },
+    stop: () => halt('SIGTERM'),
+    kill: () => halt('SIGKILL'),
     async start() {
       if (closed) throw new Error('This redis-server was closed.');
       if (child === undefined) await launch();
