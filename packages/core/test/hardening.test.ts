@@ -3,8 +3,7 @@
  * a lock that expires mid-grant, hosts whose clocks disagree, close() during a refresh, secrets
  * in long error texts, and smaller items. Each test failed before its fix.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
 import { onCleanup, rejection } from '../../../tools/test-support/src/index.ts';
@@ -17,7 +16,7 @@ import {
   MemoryTokenStore,
   type TokenStore,
 } from '../src/index.js';
-import { auth, emulator, ManualClock, me, NO_TIMERS, settle, until } from './helpers.js';
+import { auth, emulator, ManualClock, me, NO_TIMERS, serve, settle, until } from './helpers.js';
 
 type Answer = { status: number; headers?: Record<string, string>; body: string };
 
@@ -26,7 +25,7 @@ async function authHost(
   answer: (body: URLSearchParams, req: IncomingMessage) => Answer,
 ): Promise<{ url: string; seen: URLSearchParams[] }> {
   const seen: URLSearchParams[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const url = await serve((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.on('data', (chunk: Buffer) => {
       raw += chunk.toString();
@@ -39,15 +38,7 @@ async function authHost(
       res.end(out.body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url, seen };
 }
 
 const GONE: Answer = {

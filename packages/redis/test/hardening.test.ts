@@ -1,10 +1,5 @@
-/**
- * Real processes sharing a real Redis, in the conditions a deployment meets: hosts whose clocks
- * disagree, and a GoTo so slow that one refresh outlasts a short lock.
- */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tokenStoreKey } from '@goto-auth/core';
+import { serve } from '@goto-auth/test-support';
 import { describe, expect, it } from 'vitest';
 import { RedisTokenStore } from '../src/index.ts';
 import {
@@ -25,22 +20,13 @@ import { Fleet, until } from './support/workers.ts';
 
 /** An authentication host whose refresh endpoint refuses every refresh token. */
 async function refusingAuthHost(): Promise<string> {
-  const server = createServer((req, res) => {
+  return serve((req, res) => {
     req.resume();
     req.on('end', () => {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end('{"error":"invalid_grant"}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 describe('hosts whose clocks disagree', () => {
