@@ -319,6 +319,45 @@ export async function answerOf(response: Response): Promise<Answer> {
 }
 
 /**
+ * A middleware whose credentials GoTo refuses (`password: 'not-the-password'`) answers three
+ * calls of `get` (the status of `GET /me`) with 500 and logs one line: the code and the route,
+ * without the password or the client secret. `lines` gives the adapter's log lines so far.
+ */
+export async function expectConfigErrorLoggedOnce(
+  get: () => Promise<number>,
+  lines: () => readonly string[],
+): Promise<void> {
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) statuses.push(await get());
+  expect(statuses).toEqual([500, 500, 500]);
+  expect(lines()).toHaveLength(1);
+  const line = String(lines()[0]);
+  expect(line).toContain('INVALID_CREDENTIALS');
+  expect(line).toContain('GET /me');
+  expect(line).not.toContain('not-the-password');
+  expect(line).not.toContain(EMULATOR_DEFAULTS.clientSecret);
+}
+
+/**
+ * The credentials fail, then a token serves (by the refresh timer, not through the adapter:
+ * `setServing`, for a {@link refusedUnlessServing} stub), then they fail again: 500, 200, 500,
+ * and the configuration error is logged again after the token served (two `lines`).
+ */
+export async function expectConfigErrorLoggedAgain(
+  setServing: (serving: boolean) => void,
+  get: () => Promise<number>,
+  lines: () => readonly string[],
+): Promise<void> {
+  const statuses: number[] = [];
+  for (const state of [false, true, false]) {
+    setServing(state);
+    statuses.push(await get());
+  }
+  expect(statuses).toEqual([500, 200, 500]);
+  expect(lines()).toHaveLength(2);
+}
+
+/**
  * `auth` seen through a proxy that records the `AbortSignal` of each `getToken()` call, so a
  * test can check that an adapter stops waiting when its client goes away.
  */
