@@ -51,7 +51,10 @@ const RETRYABLE: ReadonlySet<GoToAuthErrorCode> = new Set<GoToAuthErrorCode>([
   'STORE_ERROR',
 ]);
 
-/** Extra facts an error may carry. None of them is ever a secret. */
+/**
+ * Extra facts an error may carry. None of them is ever a secret. Exported because the
+ * {@link GoToAuthError} constructor takes it (custom stores throw `STORE_ERROR`s).
+ */
 export interface GoToAuthErrorDetails {
   /** The underlying error. Never carries a secret or a response body. */
   cause?: unknown;

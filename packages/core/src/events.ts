@@ -1,12 +1,12 @@
 import type { GoToAuthErrorCode } from './errors.js';
 
-/** The kind of token request sent to GoTo. */
+/** The kind of token request sent to GoTo. Exported because `request` events carry it. */
 export type GrantType = 'password' | 'personal_access_token' | 'refresh_token';
 
-/** How a token reached the manager. */
+/** How a token reached the manager. Exported because `token` events carry it. */
 export type TokenSource = 'password' | 'personal_access_token' | 'refresh_token' | 'store';
 
-/** Why a refresh ran. */
+/** Why a refresh ran. Exported because `token` events carry it. */
 export type RefreshReason = 'initial' | 'scheduled' | 'expired' | 'rejected';
 
 /**
@@ -97,10 +97,10 @@ export type GoToAuthEvent =
       status?: number;
     };
 
-/** The `type` values of {@link GoToAuthEvent}. */
+/** The `type` values of {@link GoToAuthEvent}: what `auth.on(type, …)` takes. */
 export type GoToAuthEventType = GoToAuthEvent['type'];
 
-/** A listener for one event type. */
+/** A listener for one event type, as `auth.on()` takes it; exported so a listener can be typed apart. */
 export type GoToAuthListener<T extends GoToAuthEventType = GoToAuthEventType> = (
   event: Extract<GoToAuthEvent, { type: T }>,
 ) => void;

@@ -2,10 +2,10 @@ import { checkGoToUrl } from './options.js';
 import { isRejectedResponse } from './rejection.js';
 import type { GoToAuth } from './token-manager.js';
 
-/** A function with the signature of the global `fetch`. */
+/** A function with the signature of the global `fetch`: what {@link goToFetch} takes and gives. */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-/** Options of {@link goToFetch}. */
+/** Options of {@link goToFetch}; exported so they can be built apart. */
 export interface GoToFetchOptions {
   /**
    * The origins (`scheme://host[:port]`) that receive the token. Requests to any other origin
