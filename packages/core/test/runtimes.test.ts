@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulator, getJsonTogether, me, onCleanup } from '../../../tools/test-support/src/index.ts';
+import {
+  emulator,
+  expectSixCallsOneGrant,
+  me,
+  onCleanup,
+} from '../../../tools/test-support/src/index.ts';
 import {
   bundle,
   type ProcessRuntime,
@@ -195,16 +200,6 @@ describe("the README's Worker", () => {
       },
     });
     onCleanup(() => worker.close());
-    const answers = await getJsonTogether(worker.url, 5);
-    answers.push(...(await getJsonTogether(worker.url, 1)));
-
-    expect(answers).toEqual(
-      Array(6).fill({
-        status: 200,
-        body: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
-      }),
-    );
-    expect(emu.counters.passwordGrants).toBe(1);
-    expect(emu.counters.meCalls).toBe(6);
+    await expectSixCallsOneGrant(worker.url, emu);
   });
 });

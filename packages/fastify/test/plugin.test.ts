@@ -6,6 +6,7 @@ import {
   expectProblem,
   getJsonTogether,
   leaveWhileWaiting,
+  ME_ANSWER,
   PROBLEM_CASES,
   refusedUnlessServing,
   watchSignals,
@@ -15,10 +16,6 @@ import { goToAuthPlugin } from '../src/index.js';
 import { app, auth, emulator, listen } from './helpers.js';
 
 const ME = '/admin/rest/v1/me';
-const OK_BODY = {
-  organizerKey: EMULATOR_DEFAULTS.organizerKey,
-  me: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
-};
 
 describe('goToAuthPlugin', () => {
   it('puts the token on request.goto for routes that ask, over real HTTP, with one grant', async () => {
@@ -40,7 +37,7 @@ describe('goToAuthPlugin', () => {
 
     const answers = await getJsonTogether(`${url}/me`, 20);
 
-    expect(answers).toEqual(Array(20).fill({ status: 200, body: OK_BODY }));
+    expect(answers).toEqual(Array(20).fill({ status: 200, body: ME_ANSWER }));
     expect(handled).toBe(20);
     expect(emu.counters.passwordGrants).toBe(1);
     expect(fastify.goto).toBe(a);

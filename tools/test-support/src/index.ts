@@ -396,6 +396,32 @@ export function getJsonTogether(
 }
 
 /**
+ * What the adapters' test routes answer once they have a token: its organizer key and GoTo's
+ * `/me` for it.
+ */
+export const ME_ANSWER = {
+  organizerKey: EMULATOR_DEFAULTS.organizerKey,
+  me: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
+};
+
+/**
+ * Five callers of `url` at once, then one more: all six get GoTo's `/me` (200), through one
+ * password grant and six `/me` calls on `emu`.
+ */
+export async function expectSixCallsOneGrant(url: string, emu: GoToEmulator): Promise<void> {
+  const answers = await getJsonTogether(url, 5);
+  answers.push(...(await getJsonTogether(url, 1)));
+  expect(answers).toEqual(
+    Array(6).fill({
+      status: 200,
+      body: expect.objectContaining({ organizerKey: EMULATOR_DEFAULTS.organizerKey }),
+    }),
+  );
+  expect(emu.counters.passwordGrants).toBe(1);
+  expect(emu.counters.meCalls).toBe(6);
+}
+
+/**
  * Requests `url`, and goes away while the adapter waits for a token: resolves once the signal
  * the adapter gave `getToken()` (seen through {@link watchSignals}) has aborted.
  */
