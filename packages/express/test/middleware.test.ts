@@ -7,7 +7,6 @@ import {
   expectProblem,
   leaveWhileWaiting,
   PROBLEM_CASES,
-  refusedUnlessServing,
   settle,
   watchSignals,
 } from '@goto-auth/test-support';
@@ -85,23 +84,14 @@ describe('goToAuth middleware (Express 5)', () => {
 
   it('logs the same configuration error again after a token has served in between', async () => {
     const emu = await emulator();
-    const real = auth(emu);
-    const token = await real.getToken();
-    let serving = false;
-    // The credentials fail, then a token arrives (by the refresh timer, not through this
-    // middleware), then they fail again.
-    const stub = refusedUnlessServing(real, token, () => serving);
-    const error = vi.fn();
-    const { instance } = app(stub, goToAuth(stub, { logger: { error } }));
-    const url = await serve(instance);
-
-    await expectConfigErrorLoggedAgain(
-      (state) => {
-        serving = state;
-      },
-      async () => (await fetch(`${url}/me`)).status,
-      () => error.mock.calls.map((call) => String(call[0])),
-    );
+    await expectConfigErrorLoggedAgain(auth(emu), async (stub) => {
+      const error = vi.fn();
+      const url = await serve(app(stub, goToAuth(stub, { logger: { error } })).instance);
+      return {
+        get: async () => (await fetch(`${url}/me`)).status,
+        lines: () => error.mock.calls.map((call) => String(call[0])),
+      };
+    });
   });
 
   it('logs to console.error by default, and nothing for 503', async () => {

@@ -9,7 +9,6 @@ import {
   leaveWhileWaiting,
   ME_ANSWER,
   PROBLEM_CASES,
-  refusedUnlessServing,
   stubGoToEnv,
   watchSignals,
 } from '@goto-auth/test-support';
@@ -93,21 +92,14 @@ describe('goToAuth middleware (Hono on @hono/node-server)', () => {
 
   it('logs the same configuration error again after a token has served in between', async () => {
     const emu = await emulator();
-    const real = auth(emu);
-    const token = await real.getToken();
-    let serving = false;
-    // The credentials fail, then a token arrives (by the refresh timer), then they fail again.
-    const stub = refusedUnlessServing(real, token, () => serving);
-    const error = vi.fn();
-    const { url } = await app(stub, goToAuth(stub, { logger: { error } }));
-
-    await expectConfigErrorLoggedAgain(
-      (state) => {
-        serving = state;
-      },
-      async () => (await fetch(`${url}/me`)).status,
-      () => error.mock.calls.map((call) => String(call[0])),
-    );
+    await expectConfigErrorLoggedAgain(auth(emu), async (stub) => {
+      const error = vi.fn();
+      const { url } = await app(stub, goToAuth(stub, { logger: { error } }));
+      return {
+        get: async () => (await fetch(`${url}/me`)).status,
+        lines: () => error.mock.calls.map((call) => String(call[0])),
+      };
+    });
   });
 
   it("with onError: 'throw', hands the GoToAuthError to app.onError", async () => {

@@ -338,19 +338,29 @@ export async function expectConfigErrorLoggedOnce(
   expect(line).not.toContain(EMULATOR_DEFAULTS.clientSecret);
 }
 
+/** An adapter mounted for a logging check: how to call `GET /me`, and its log lines so far. */
+export interface MountedAdapter {
+  /** Calls `GET /me`; resolves the status. */
+  get(): Promise<number>;
+  /** The adapter's log lines so far. */
+  lines(): readonly string[];
+}
+
 /**
- * The credentials fail, then a token serves (by the refresh timer, not through the adapter:
- * `setServing`, for a {@link refusedUnlessServing} stub), then they fail again: 500, 200, 500,
- * and the configuration error is logged again after the token served (two `lines`).
+ * The credentials fail, then a token serves (by the refresh timer, not through the adapter: a
+ * {@link refusedUnlessServing} stub of `real`, given to `mount`), then they fail again: 500,
+ * 200, 500, and the configuration error is logged again after the token served (two lines).
  */
 export async function expectConfigErrorLoggedAgain(
-  setServing: (serving: boolean) => void,
-  get: () => Promise<number>,
-  lines: () => readonly string[],
+  real: GoToAuth,
+  mount: (stub: GoToAuth) => Promise<MountedAdapter>,
 ): Promise<void> {
+  const token = await real.getToken();
+  let serving = false;
+  const { get, lines } = await mount(refusedUnlessServing(real, token, () => serving));
   const statuses: number[] = [];
   for (const state of [false, true, false]) {
-    setServing(state);
+    serving = state;
     statuses.push(await get());
   }
   expect(statuses).toEqual([500, 200, 500]);
