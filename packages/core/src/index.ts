@@ -14,7 +14,20 @@ export { goToFetch, goToOriginMatcher } from './fetch.js';
 export type { ProblemDetails, ProblemResponse } from './http.js';
 export { isRejectedResponse, isTokenRejection, toProblem } from './http.js';
 export { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from './normalize.js';
-export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
+export type {
+  AuthorizationUrlOptions,
+  CallbackChecks,
+  GoToOAuth,
+  GoToSignIn,
+} from './oauth.js';
+export { createGoToOAuth } from './oauth.js';
+export type {
+  GoToAuthOptions,
+  GoToClientOptions,
+  GoToEndpointStyle,
+  GoToOAuthOptions,
+  GoToRetryOptions,
+} from './options.js';
 export { checkGoToUrl, DEFAULT_AUTH_URL, DEFAULT_BASE_URL } from './options.js';
 export { parseRetryAfter } from './retry-after.js';
 export type { TokenStore, TokenStoreEntry, TokenStoreLock } from './store.js';
