@@ -30,6 +30,14 @@ export type {
 } from './options.js';
 export { checkGoToUrl, DEFAULT_AUTH_URL, DEFAULT_BASE_URL } from './options.js';
 export { parseRetryAfter } from './retry-after.js';
+export type {
+  SignInFlow,
+  SignInFlowOptions,
+  SignInResult,
+  SignInStart,
+  SignInStartOptions,
+} from './sign-in.js';
+export { createSignInFlow } from './sign-in.js';
 export type { TokenStore, TokenStoreEntry, TokenStoreLock } from './store.js';
 export { MemoryTokenStore, tokenStoreKey } from './store.js';
 export type { TimerHandle, TimerProvider } from './timers.js';

@@ -107,6 +107,51 @@ export interface GoToOAuth {
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
+/**
+ * What the sign-in flow (`createSignInFlow`) needs of a `GoToOAuth` and nobody else gets: the
+ * redirect URI, the clock, and a signing key derived from the client secret (the secret itself
+ * never leaves the object: the key is a non-extractable `CryptoKey`).
+ *
+ * Reached through a registered symbol rather than a module-private map, so a `GoToOAuth` made by
+ * another copy of core (an ES module app with a CommonJS adapter) still works.
+ *
+ * @internal
+ */
+export const SIGN_IN_INTERNALS: unique symbol = Symbol.for('goto-auth.oauth.sign-in');
+
+/** @internal */
+export interface SignInInternals {
+  /** The redirect URI, as configured. */
+  redirectUri: string;
+  /** The client's clock (epoch ms). */
+  now: () => number;
+  /** An HMAC-SHA256 key, derived once (HKDF-SHA256) from the client secret and client id. */
+  stateKey(): Promise<CryptoKey>;
+}
+
+const STATE_KEY_SALT = 'goto-auth sign-in state';
+const STATE_KEY_INFO = 'goto-auth sign-in state cookie v1';
+
+function deriveStateKey(clientSecret: string, clientId: string): Promise<CryptoKey> {
+  const utf8 = new TextEncoder();
+  return crypto.subtle
+    .importKey('raw', utf8.encode(clientSecret), 'HKDF', false, ['deriveKey'])
+    .then((material) =>
+      crypto.subtle.deriveKey(
+        {
+          name: 'HKDF',
+          hash: 'SHA-256',
+          salt: utf8.encode(STATE_KEY_SALT),
+          info: utf8.encode(`${STATE_KEY_INFO}\n${clientId}`),
+        },
+        material,
+        { name: 'HMAC', hash: 'SHA-256', length: 256 },
+        false,
+        ['sign', 'verify'],
+      ),
+    );
+}
+
 function randomState(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   let binary = '';
@@ -114,8 +159,11 @@ function randomState(): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Compares two strings in time that depends on their lengths only. */
-function same(a: string, b: string): boolean {
+/**
+ * Compares two strings in time that depends on their lengths only.
+ * @internal
+ */
+export function same(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
@@ -134,9 +182,23 @@ class OAuthClient implements GoToOAuth {
   /** Principals' managers, least recently used first. */
   readonly #slots = new Map<string, TokenManager>();
   #closed = false;
+  #stateKey: Promise<CryptoKey> | undefined;
 
   constructor(options: GoToOAuthOptions) {
     this.#o = resolveOAuthOptions(options);
+  }
+
+  /** @internal */
+  [SIGN_IN_INTERNALS](): SignInInternals {
+    const o = this.#o;
+    return {
+      redirectUri: o.redirectUri,
+      now: o.now,
+      stateKey: () => {
+        this.#stateKey ??= deriveStateKey(o.clientSecret, o.clientId);
+        return this.#stateKey;
+      },
+    };
   }
 
   get baseUrl(): string {

@@ -196,7 +196,8 @@ class Reader {
   }
 }
 
-function isLoopback(hostname: string): boolean {
+/** Whether a URL's hostname is loopback: `127.0.0.0/8`, `::1` or `localhost` exactly. */
+export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   // Not `*.localhost`: such names may go through DNS, and then anywhere.
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
