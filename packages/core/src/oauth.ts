@@ -60,7 +60,12 @@ export interface GoToOAuth {
    * The URL to send the browser to, and the `state` to keep (in a signed, short-lived cookie
    * or the session) and give back to {@link GoToOAuth.handleCallback}.
    */
-  authorizationUrl(options?: AuthorizationUrlOptions): { url: string; state: string };
+  authorizationUrl(options?: AuthorizationUrlOptions): {
+    /** GoTo's authorization URL: send the browser there. */
+    url: string;
+    /** The `state` in that URL, to check the callback against. */
+    state: string;
+  };
   /**
    * Completes a sign-in: checks `state`, exchanges the code once (HTTP Basic, `redirect_uri`
    * repeated) and stores the tokens under the principal GoTo names.

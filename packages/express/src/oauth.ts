@@ -151,7 +151,7 @@ function returnToOf(req: Request): string | undefined {
  *
  * Then {@link goToUser} gives each request its user's token.
  *
- * @throws {@link GoToAuthError} `INVALID_OPTIONS` for unusable options
+ * @throws `GoToAuthError` `INVALID_OPTIONS` for unusable options
  *
  * @example
  * ```ts

@@ -2,7 +2,6 @@ export type {
   GetTokenOptions,
   GoToAuth,
   GoToAuthStatus,
-  GoToOAuth,
   GoToToken,
   SignInFlow,
 } from '@goto-auth/core';

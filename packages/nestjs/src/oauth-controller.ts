@@ -45,10 +45,15 @@ function cookieOf(req: unknown): string | undefined {
  */
 @UseFilters(GoToAuthExceptionFilter)
 export class GoToOAuthController {
-  constructor(
-    protected readonly goto: GoToOAuthService,
-    protected readonly adapterHost: HttpAdapterHost,
-  ) {}
+  /** The module's service: the sign-in flow and the tokens. */
+  protected readonly goto: GoToOAuthService;
+  /** The HTTP platform (Express or Fastify), to read requests and answer. */
+  protected readonly adapterHost: HttpAdapterHost;
+
+  constructor(goto: GoToOAuthService, adapterHost: HttpAdapterHost) {
+    this.goto = goto;
+    this.adapterHost = adapterHost;
+  }
 
   /** `GET login`: 302 to GoTo's authorization URL, with the signed state cookie. */
   @Get('login')

@@ -100,7 +100,12 @@ export class GoToOAuthService implements OnApplicationShutdown {
   }
 
   /** GoTo's authorization URL and its `state`, for a sign-in you keep the state of yourself. */
-  authorizationUrl(options?: AuthorizationUrlOptions): { url: string; state: string } {
+  authorizationUrl(options?: AuthorizationUrlOptions): {
+    /** GoTo's authorization URL: send the browser there. */
+    url: string;
+    /** The `state` in that URL, to check the callback against. */
+    state: string;
+  } {
     return this.oauth.authorizationUrl(options);
   }
 

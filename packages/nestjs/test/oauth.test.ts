@@ -2,8 +2,10 @@
  * GoToOAuthModule: "sign in with GoTo" in a real Nest app (Express and Fastify platforms) over
  * HTTP against the emulator, the service's lifecycle, and the mountable controller.
  */
+
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
+import type { GoToOAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { onCleanup } from '@goto-auth/test-support';
 import {
@@ -22,7 +24,6 @@ import { describe, expect, it } from 'vitest';
 import {
   GOTO_OAUTH,
   GoToAuthExceptionFilter,
-  type GoToOAuth,
   GoToOAuthController,
   GoToOAuthModule,
   type GoToOAuthModuleOptions,

@@ -1,3 +1,4 @@
+import type { GoToOAuth } from '@goto-auth/core';
 import type { DynamicModule } from '@nestjs/common';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
@@ -6,7 +7,6 @@ import {
   type GoToAuthModuleAsyncOptions,
   type GoToAuthModuleOptions,
   GoToAuthService,
-  type GoToOAuth,
   GoToOAuthModule,
   type GoToOAuthModuleAsyncOptions,
   GoToOAuthService,
