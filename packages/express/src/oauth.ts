@@ -21,8 +21,8 @@ import { loggerOf, responder } from './problem.js';
  * out, or GoTo refused the refresh token), answers 401 problem+json with code `LOGIN_REQUIRED`:
  * send the user to the login route again. Other failures answer as {@link goToAuth}'s do.
  *
- * @param getPrincipal - the signed-in user's principal, `undefined` when nobody is signed in;
- * may return a promise. A throw or rejection answers 500 (`UNEXPECTED_ERROR`).
+ * @param getPrincipal - the signed-in user's principal, `undefined` (or `null`, or `''`) when
+ * nobody is signed in; may return a promise. A throw or rejection answers 500 (`UNEXPECTED_ERROR`).
  *
  * @example
  * ```ts
@@ -36,10 +36,12 @@ import { loggerOf, responder } from './problem.js';
  */
 export function goToUser(
   oauth: GoToOAuth,
-  getPrincipal: (req: Request) => string | undefined | PromiseLike<string | undefined>,
+  getPrincipal: (
+    req: Request,
+  ) => string | null | undefined | PromiseLike<string | null | undefined>,
   options: GoToAuthMiddlewareOptions = {},
 ): RequestHandler {
-  const sourceOf = (principal: string | undefined) =>
+  const sourceOf = (principal: string | null | undefined) =>
     typeof principal !== 'string' || principal === ''
       ? undefined
       : {
@@ -49,8 +51,8 @@ export function goToUser(
   return tokenMiddleware(options, (req) => {
     const principal = getPrincipal(req);
     return typeof (principal as PromiseLike<unknown> | undefined)?.then === 'function'
-      ? (principal as PromiseLike<string | undefined>).then(sourceOf)
-      : sourceOf(principal as string | undefined);
+      ? (principal as PromiseLike<string | null | undefined>).then(sourceOf)
+      : sourceOf(principal as string | null | undefined);
   });
 }
 

@@ -473,12 +473,19 @@ describe('goToUser', () => {
     await expectProblem(await browser.get(`${url}/rejected`), 500, 'UNEXPECTED_ERROR');
   });
 
-  it("treats an empty principal as nobody, and with onError: 'next' passes LOGIN_REQUIRED on", async () => {
+  it("treats an empty or null principal as nobody, and with onError: 'next' passes LOGIN_REQUIRED on", async () => {
     const { url, oauth, app } = await setup();
     const seen: string[] = [];
     app.get(
       '/empty',
       goToUser(oauth, () => ''),
+      (_req, res) => {
+        res.send('unreachable');
+      },
+    );
+    app.get(
+      '/null',
+      goToUser(oauth, async () => null),
       (_req, res) => {
         res.send('unreachable');
       },
@@ -496,6 +503,7 @@ describe('goToUser', () => {
     };
     app.use(handler);
     await expectProblem(await fetch(`${url}/empty`), 401, 'LOGIN_REQUIRED');
+    await expectProblem(await fetch(`${url}/null`), 401, 'LOGIN_REQUIRED');
     const next = await fetch(`${url}/next`, { redirect: 'manual' });
     expect(next.status).toBe(302);
     expect(seen).toEqual(['LOGIN_REQUIRED']);
