@@ -331,9 +331,8 @@ class OAuthClient implements GoToOAuth {
   getToken(principal: string, options?: GetTokenOptions): Promise<GoToToken> {
     const slot = this.#slots.get(principal);
     if (slot !== undefined) {
-      // Most recently used last: a Map keeps insertion order.
-      this.#slots.delete(principal);
-      this.#slots.set(principal, slot);
+      // Second chance (CLOCK): one field write here; eviction moves used entries to the back.
+      slot.recent = true;
       return slot.getToken(options);
     }
     try {
@@ -428,16 +427,37 @@ class OAuthClient implements GoToOAuth {
       this.#shared,
     );
     slots.set(principal, slot);
-    if (slots.size > o.maxPrincipals) {
-      // A manager with a refresh under way stays until it ends; memory is bounded once it does.
-      for (const [name, candidate] of slots) {
+    if (slots.size > o.maxPrincipals) this.#evict();
+    return slot;
+  }
+
+  /**
+   * Drops the least recently used idle manager, by second chance: the Map keeps insertion
+   * order; a manager used since it was last passed goes to the back instead. A manager with a
+   * refresh under way stays until it ends.
+   */
+  #evict(): void {
+    const slots = this.#slots;
+    let passes = slots.size;
+    for (const [name, candidate] of slots) {
+      if (passes-- <= 0) {
+        // Everything was used since the last eviction: the oldest idle one leaves.
         if (!candidate.busy) {
           slots.delete(name);
-          break;
+          return;
         }
+        continue;
       }
+      if (candidate.busy) continue;
+      if (candidate.recent) {
+        candidate.recent = false;
+        slots.delete(name);
+        slots.set(name, candidate);
+        continue;
+      }
+      slots.delete(name);
+      return;
     }
-    return slot;
   }
 
   /** The store key of a principal: a hash of (authUrl, clientId, principal). */

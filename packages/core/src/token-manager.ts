@@ -269,7 +269,8 @@ export class TokenManager implements GoToAuth {
   #lastLoggedCode: string | undefined;
   #lastRefreshAt: number | undefined;
   #refreshUnavailableWarned = false;
-  readonly #droppedFieldsWarned = new Set<string>();
+  /** Fields already warned about; made on the first such warning (most managers never need it). */
+  #droppedFieldsWarned: Set<string> | undefined;
   #closed = false;
 
   constructor(options: ResolvedOptions, credential: Credential, context: Shared = shared()) {
@@ -279,6 +280,9 @@ export class TokenManager implements GoToAuth {
     this.#shared = context;
     this.#closing = context.closing;
   }
+
+  /** Set on use by a bounded cache of managers (second-chance eviction); unused otherwise. */
+  recent = false;
 
   /** Whether a refresh runs: such a manager is not dropped from a bounded cache. */
   get busy(): boolean {
@@ -674,9 +678,10 @@ export class TokenManager implements GoToAuth {
       throw failure;
     }
     ended('success');
-    const fresh = parsed.dropped.filter((field) => !this.#droppedFieldsWarned.has(field));
+    const warned = (this.#droppedFieldsWarned ??= new Set());
+    const fresh = parsed.dropped.filter((field) => !warned.has(field));
     if (fresh.length > 0) {
-      for (const field of fresh) this.#droppedFieldsWarned.add(field);
+      for (const field of fresh) warned.add(field);
       this.#warn(
         'RESPONSE_FIELD_DROPPED',
         `GoTo's token response had ${fresh.map((field) => `"${field}"`).join(', ')} of an unexpected type; dropped, the token is kept.`,

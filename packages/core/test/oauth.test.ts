@@ -21,12 +21,13 @@ import { emulator, ManualClock, NO_TIMERS } from './helpers.js';
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com', firstName: 'Ann' };
 const BOB = { userId: 'bob', password: 'pw-bob', email: 'bob@example.com', firstName: 'Bob' };
+const CAT = { userId: 'cat', password: 'pw-cat', email: 'cat@example.com', firstName: 'Cat' };
 
 async function start(
   clock: ManualClock,
   options: Partial<EmulatorOptions> = {},
 ): Promise<GoToEmulator> {
-  return emulator({ now: clock.now, users: [ANN, BOB], ...options });
+  return emulator({ now: clock.now, users: [ANN, BOB, CAT], ...options });
 }
 
 function client(
@@ -398,6 +399,20 @@ describe('memory bound', () => {
     expect(emu.counters.requests).toBe(sent);
     expect(oauth.cachedToken(bob.principal)).toBeUndefined();
     expect(JSON.parse(JSON.stringify(oauth))).toMatchObject({ principals: 1 });
+  });
+
+  it('keeps a principal used since the last eviction, and drops one that was not', async () => {
+    const clock = new ManualClock();
+    const emu = await start(clock);
+    const oauth = client(emu, clock, { maxPrincipals: 2 });
+    const ann = await signIn(oauth, ANN);
+    const bob = await signIn(oauth, BOB);
+    // Ann is older, but used again: Bob leaves when Cat arrives.
+    await oauth.getToken(ann.principal);
+    const cat = await signIn(oauth, CAT);
+    expect(oauth.cachedToken(ann.principal)?.accessToken).toBe(ann.token.accessToken);
+    expect(oauth.cachedToken(bob.principal)).toBeUndefined();
+    expect(oauth.cachedToken(cat.principal)?.accessToken).toBe(cat.token.accessToken);
   });
 });
 
