@@ -678,7 +678,8 @@ export class TokenManager implements GoToAuth {
       throw failure;
     }
     ended('success');
-    const warned = (this.#droppedFieldsWarned ??= new Set());
+    this.#droppedFieldsWarned ??= new Set();
+    const warned = this.#droppedFieldsWarned;
     const fresh = parsed.dropped.filter((field) => !warned.has(field));
     if (fresh.length > 0) {
       for (const field of fresh) warned.add(field);
