@@ -20,6 +20,7 @@ import { type HotPathConfig, hotPath } from './hot-path.ts';
 import { type KyConfig, kyFigure } from './ky.ts';
 import { misses, renderResults, type Section } from './lib/report.ts';
 import { memory } from './memory.ts';
+import { type OAuthPrincipalsConfig, oauthPrincipals } from './oauth.ts';
 import { otelFigure } from './otel.ts';
 import type { MomentId } from './reliability.ts';
 import { reliability } from './reliability-report.ts';
@@ -42,6 +43,7 @@ interface Profile {
   herd: HerdConfig;
   memoryCycles: number;
   contention: ContentionConfig;
+  oauth: OAuthPrincipalsConfig;
   /** Matrix columns to run; all when undefined. */
   moments: readonly MomentId[] | undefined;
 }
@@ -62,6 +64,7 @@ const FULL: Profile = {
   herd: { callers: 10_000, processes: 8, lifetimes: 3, ttlSeconds: 5 },
   memoryCycles: 10_000,
   contention: { processes: [1, 2, 4, 8], lifetimes: 3, ttlSeconds: 5, intervalMs: 50 },
+  oauth: { rounds: 25, minCpuTimeMs: 100, principals: 1000, touched: 100_000 },
   moments: undefined,
 };
 const SMOKE: Profile = {
@@ -80,6 +83,7 @@ const SMOKE: Profile = {
   herd: { callers: 10_000, processes: 3, lifetimes: 1, ttlSeconds: 4 },
   memoryCycles: 3000,
   contention: { processes: [1, 2], lifetimes: 1, ttlSeconds: 3, intervalMs: 50 },
+  oauth: { rounds: 6, minCpuTimeMs: 50, principals: 1000, touched: 30_000 },
   // The whole matrix runs in `pnpm test` (test/reliability.test.ts); smoke takes one column.
   moments: ['cold-start'],
 };
@@ -95,7 +99,7 @@ async function main(): Promise<number> {
   const sections: Section[] = [];
   let svg: string | undefined;
   let redis: RedisServer | undefined;
-  const needsRedis = [2, 5, 8].some((id) => only === undefined || only.includes(id));
+  const needsRedis = [2, 5, 8, 13].some((id) => only === undefined || only.includes(id));
   if (needsRedis) redis = await startRedis();
 
   const figures: [number, string, () => Promise<Section>][] = [
@@ -119,6 +123,7 @@ async function main(): Promise<number> {
     [10, 'axios', () => axiosFigure(profile.axios)],
     [11, 'metrics on', () => otelFigure(profile.hot)],
     [12, 'fastify', () => fastifyFigure(profile.fastify)],
+    [13, 'oauth principals', () => oauthPrincipals(profile.oauth, redis as RedisServer)],
   ];
   try {
     for (const [id, name, run] of figures) {

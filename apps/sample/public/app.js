@@ -114,6 +114,43 @@ async function pollStats() {
   $('me-rejected').textContent = c.meRejected;
 }
 
+/** The signed-in user's view: GoTo's identity of that user, through the user's own token. */
+async function pollUser() {
+  const { response, body } = await getJson('/api/user/me');
+  const signedIn = response.ok;
+  $('user-status').textContent = `${response.status} ${signedIn ? 'OK' : (body?.code ?? 'error')}`;
+  $('user-status').dataset.health = signedIn ? 'ok' : 'down';
+  $('user-state').textContent = signedIn
+    ? `Signed in as ${body.userName ?? body.emails?.[0]?.value ?? '(unknown)'}`
+    : 'Not signed in.';
+  $('user-body').textContent = JSON.stringify(body, null, 2);
+  $('sign-in').hidden = signedIn;
+  $('sign-out').hidden = !signedIn;
+}
+
+/** What the sign-in left in the address (`?signin=…`): shown once, then cleared. */
+function showSignInOutcome() {
+  const params = new URLSearchParams(location.search);
+  const outcome = params.get('signin');
+  if (outcome === null) return;
+  const message = $('user-message');
+  message.hidden = false;
+  message.textContent =
+    outcome === 'ok'
+      ? 'Signed in.'
+      : `The sign-in did not complete (${params.get('code') ?? outcome}).`;
+  message.dataset.outcome = outcome;
+  history.replaceState(null, '', location.pathname);
+}
+
+async function signOut() {
+  await fetch('/auth/goto/logout', { method: 'POST' });
+  $('user-message').hidden = false;
+  $('user-message').textContent = 'Signed out.';
+  $('user-message').dataset.outcome = 'signed-out';
+  await pollUser();
+}
+
 /** The goto_auth samples of the Prometheus text (comments and other metrics left out). */
 async function pollMetrics() {
   const response = await fetch('/api/metrics', { cache: 'no-store' });
@@ -152,9 +189,12 @@ async function demo(action) {
 }
 
 $('expire').addEventListener('click', () => demo('expire'));
+$('sign-out').addEventListener('click', () => signOut());
+showSignInOutcome();
 $('revoke').addEventListener('click', () => demo('revoke'));
 
 every(1000, () => Promise.all([pollToken(), pollHealth(), pollEvents(), pollStats()]));
 every(2000, pollMe);
+every(2000, pollUser);
 every(2000, pollMetrics);
 setInterval(renderCountdown, 100);

@@ -20,12 +20,22 @@ export const GOTO_VARIABLES = [
 const REQUIRED = ['GOTO_CLIENT_ID', 'GOTO_USER_ID', 'GOTO_PASSWORD'] as const;
 
 interface Listen {
-  /** TCP port (`PORT`); `0` picks a free one. */
+  /** TCP port (`PORT`); `0` picks a free one (before start, so the redirect URI can name it). */
   port: number;
   /** Interface to listen on (`HOST`). */
   host: string;
   /** Port of the Prometheus metrics endpoint (`METRICS_PORT`), on `host`; `0` picks a free one. */
   metricsPort: number;
+  /**
+   * Where GoTo sends users back after "Sign in with GoTo" (`GOTO_REDIRECT_URI`), registered
+   * with the OAuth client; by default `http://{HOST}:{PORT}/auth/goto/callback`.
+   */
+  redirectUri: string | undefined;
+  /**
+   * Signs the session cookie of signed-in users (`SESSION_SECRET`, at least 32 characters);
+   * by default a random one per process (sessions end with the process).
+   */
+  sessionSecret: string | undefined;
 }
 
 /** No `GOTO_*` variable set: the app starts its own emulator. */
@@ -89,10 +99,20 @@ export const DEFAULT_METRICS_PORT = 9464;
  * @throws {@link ConfigError} naming the missing or invalid variables
  */
 export function loadConfig(env: Env): SampleConfig {
+  const redirectUri = read(env, 'GOTO_REDIRECT_URI');
+  if (redirectUri !== undefined && !URL.canParse(redirectUri)) {
+    throw new ConfigError('GOTO_REDIRECT_URI must be an absolute URL.');
+  }
+  const sessionSecret = read(env, 'SESSION_SECRET');
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters long.');
+  }
   const listen: Listen = {
     port: readPort(env),
     host: read(env, 'HOST') ?? '127.0.0.1',
     metricsPort: readPort(env, 'METRICS_PORT', DEFAULT_METRICS_PORT),
+    redirectUri,
+    sessionSecret,
   };
   const set = GOTO_VARIABLES.filter((name) => read(env, name) !== undefined);
   if (set.length === 0) return { mode: 'emulator', ...listen };

@@ -1,5 +1,10 @@
-import { EMULATOR_DEFAULTS, type GoToEmulator, startEmulator } from '@goto-auth/emulator';
-import type { GoToAuthModuleOptions } from '@goto-auth/nestjs';
+import {
+  EMULATOR_DEFAULTS,
+  type EmulatorUser,
+  type GoToEmulator,
+  startEmulator,
+} from '@goto-auth/emulator';
+import type { GoToAuthModuleOptions, GoToOAuthModuleOptions } from '@goto-auth/nestjs';
 import {
   type DynamicModule,
   Logger,
@@ -8,6 +13,23 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { EMULATOR_TOKEN_TTL_SECONDS, type SampleConfig } from './config.js';
+
+/**
+ * The embedded emulator's users: the service account the app's own token belongs to (Direct
+ * Login), and two people who can "Sign in with GoTo" on its consent page.
+ */
+export const EMULATOR_USERS: EmulatorUser[] = [
+  {
+    userId: EMULATOR_DEFAULTS.userId,
+    password: EMULATOR_DEFAULTS.password,
+    organizerKey: EMULATOR_DEFAULTS.organizerKey,
+    accountKey: EMULATOR_DEFAULTS.accountKey,
+    firstName: EMULATOR_DEFAULTS.firstName,
+    lastName: EMULATOR_DEFAULTS.lastName,
+  },
+  { userId: 'ann@example.com', password: 'ann-password', firstName: 'Ann', lastName: 'Lee' },
+  { userId: 'bob@example.com', password: 'bob-password', firstName: 'Bob', lastName: 'Kim' },
+];
 
 /** Injection token of the {@link SampleConfig}. */
 export const SAMPLE_CONFIG = 'SAMPLE_CONFIG';
@@ -52,6 +74,41 @@ export class GoToBackend implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * Where "Sign in with GoTo" sends users back: `GOTO_REDIRECT_URI`, else this app's own
+   * `/auth/goto/callback`.
+   */
+  get redirectUri(): string {
+    const { redirectUri, host, port } = this.config;
+    if (redirectUri !== undefined) return redirectUri;
+    const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${name.includes(':') ? `[${name}]` : name}:${port}/auth/goto/callback`;
+  }
+
+  /**
+   * The options of `GoToOAuthModule` ("Sign in with GoTo"), or `undefined` against GoTo without
+   * a client secret (the authorization code grant needs one).
+   */
+  oauthOptions(): GoToOAuthModuleOptions | undefined {
+    const { config, emulator } = this;
+    if (config.mode === 'goto') {
+      if (config.clientSecret === undefined) return undefined;
+      return {
+        clientId: config.clientId,
+        clientSecret: config.clientSecret,
+        redirectUri: this.redirectUri,
+        baseUrl: config.baseUrl,
+      };
+    }
+    if (emulator === undefined) throw new Error('The embedded emulator is not running.');
+    return {
+      clientId: EMULATOR_DEFAULTS.clientId,
+      clientSecret: EMULATOR_DEFAULTS.clientSecret,
+      redirectUri: this.redirectUri,
+      baseUrl: emulator.url,
+    };
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.emulator?.close();
   }
@@ -71,6 +128,7 @@ export class BackendModule {
           const emulator = await startEmulator({
             port: 0,
             accessTokenTtlSeconds: EMULATOR_TOKEN_TTL_SECONDS,
+            users: EMULATOR_USERS,
           });
           new Logger('Sample').log(
             `No GOTO_* credentials set: using the embedded GoTo emulator at ${emulator.url} (tokens live ${EMULATOR_TOKEN_TTL_SECONDS} s)`,

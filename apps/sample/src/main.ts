@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { ConfigError, loadConfig, type SampleConfig } from './config.js';
 
 /** Past this, a stuck shutdown is cut short (the promise is 2 s from signal to exit). */
@@ -12,6 +13,12 @@ async function main(): Promise<void> {
     console.error(`Configuration error: ${error.message}`);
     process.exitCode = 1;
     return;
+  }
+
+  if (config.port === 0) {
+    // "Sign in with GoTo" names this app's address in its redirect URI, so a free port is
+    // picked now, before the app is built, rather than by listen().
+    config = { ...config, port: await freePort(config.host) };
   }
 
   // Loaded after the configuration is known good, so a bad setting is reported at once.
@@ -49,6 +56,19 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.log(`Listening on http://${host}:${port}`);
+}
+
+/** A port free on `host` right now. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 main().catch((error: unknown) => {

@@ -118,10 +118,61 @@ describe('the page in headless Chromium', () => {
     });
   }
 
+  it('signs a user in with GoTo on the consent page; the BFF calls GoTo as that user', async () => {
+    await page().waitForSelector('#sign-in:not([hidden])');
+    expect(await text(page(), 'user-state')).toBe('Not signed in.');
+    await page().click('#sign-in');
+    // The emulator's consent page (GoTo's authorize endpoint).
+    await page().waitForSelector('#approve');
+    await page().selectOption('#user', 'ann@example.com');
+    await page().click('#approve');
+    await page().waitForFunction(
+      () => document.getElementById('user-state')?.textContent === 'Signed in as ann@example.com',
+    );
+    expect(await text(page(), 'user-status')).toBe('200 OK');
+    expect(await text(page(), 'user-body')).toContain('"userName": "ann@example.com"');
+    expect(await text(page(), 'user-message')).toBe('Signed in.');
+    // The browser holds a signed session cookie only: no token, nothing a script can read.
+    expect(await page().evaluate(() => document.cookie)).toBe('');
+    const cookies = await page().context().cookies();
+    expect(cookies.map((c) => c.name).sort()).toEqual(['sample_session']);
+    expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    // The service account's token is another one: the page still shows it.
+    expect(await text(page(), 'organizer-key')).toBe('8439885694023999999');
+  });
+
+  it('signs out: the user is forgotten and /api/user/me answers 401 LOGIN_REQUIRED', async () => {
+    await page().click('#sign-out');
+    await page().waitForFunction(
+      () => document.getElementById('user-state')?.textContent === 'Not signed in.',
+    );
+    expect(await text(page(), 'user-status')).toBe('401 LOGIN_REQUIRED');
+    expect(await text(page(), 'user-message')).toBe('Signed out.');
+    expect(await page().context().cookies()).toEqual([]);
+  });
+
+  it('shows a refused consent and stays signed out', async () => {
+    await page().click('#sign-in');
+    await page().waitForSelector('#deny');
+    await page().click('#deny');
+    await page().waitForFunction(
+      () => document.getElementById('user-message')?.dataset.outcome === 'failed',
+    );
+    expect(await text(page(), 'user-message')).toBe(
+      'The sign-in did not complete (ACCESS_DENIED).',
+    );
+    await page().waitForFunction(
+      () => document.getElementById('user-state')?.textContent === 'Not signed in.',
+    );
+    expect(page().url()).not.toContain('signin=');
+  });
+
   it('looks right (screenshot in apps/sample/screenshots/)', async () => {
     // A poll made while the recovery ran shows "degraded" (a refresh in flight) until the next.
     await page().waitForFunction(
-      () => document.getElementById('health')?.textContent === 'health: ok',
+      () =>
+        document.getElementById('health')?.textContent === 'health: ok' &&
+        /^\d+$/.test(document.getElementById('grants')?.textContent ?? ''),
     );
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page().screenshot({ path: `${SCREENSHOTS}sample.png`, fullPage: true });

@@ -26,13 +26,30 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       metricsPort: 9464,
+      redirectUri: undefined,
+      sessionSecret: undefined,
     });
     expect(loadConfig({ PORT: '0', HOST: '::1', METRICS_PORT: '0', GOTO_PASSWORD: ' ' })).toEqual({
       mode: 'emulator',
       port: 0,
       host: '::1',
       metricsPort: 0,
+      redirectUri: undefined,
+      sessionSecret: undefined,
     });
+  });
+
+  it('reads the sign-in settings, and refuses unusable ones without echoing them', () => {
+    const secret = 'a-session-secret-of-32-characters!';
+    expect(
+      loadConfig({ GOTO_REDIRECT_URI: 'https://app.example.com/cb', SESSION_SECRET: secret }),
+    ).toMatchObject({ redirectUri: 'https://app.example.com/cb', sessionSecret: secret });
+    expect(() => loadConfig({ GOTO_REDIRECT_URI: 'not-a-url' })).toThrow(
+      /^GOTO_REDIRECT_URI must be an absolute URL\.$/,
+    );
+    expect(() => loadConfig({ SESSION_SECRET: 'short-secret' })).toThrow(
+      /^SESSION_SECRET must be at least 32 characters long\.$/,
+    );
   });
 
   it('uses GoTo when the credentials are set; the secret and base URL are optional', () => {

@@ -34,6 +34,20 @@ export const GoToAuthErrorCode = {
   /** `close()` was called. */
   CLOSED: 'CLOSED',
   /**
+   * OAuth: this principal has no session (never signed in, signed out, or GoTo refused its
+   * refresh token). Send the user through `authorizationUrl()` again. Not retried.
+   */
+  LOGIN_REQUIRED: 'LOGIN_REQUIRED',
+  /** OAuth: the callback's `state` is missing or is not the one this sign-in started with. */
+  STATE_MISMATCH: 'STATE_MISMATCH',
+  /** OAuth: the user refused consent (GoTo sent `error=access_denied` to the callback). */
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  /**
+   * OAuth: the callback is unusable: no `code`, another `error` from GoTo, or a code GoTo
+   * refused (used already, expired, or a different redirect URI).
+   */
+  INVALID_CALLBACK: 'INVALID_CALLBACK',
+  /**
    * Something failed that should not fail (a bug in a custom store or in goto-auth itself).
    * Not retried: the message says what threw.
    */

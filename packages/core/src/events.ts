@@ -1,10 +1,19 @@
 import type { GoToAuthErrorCode } from './errors.js';
 
 /** The kind of token request sent to GoTo. Exported because `request` events carry it. */
-export type GrantType = 'password' | 'personal_access_token' | 'refresh_token';
+export type GrantType =
+  | 'password'
+  | 'personal_access_token'
+  | 'refresh_token'
+  | 'authorization_code';
 
 /** How a token reached the manager. Exported because `token` events carry it. */
-export type TokenSource = 'password' | 'personal_access_token' | 'refresh_token' | 'store';
+export type TokenSource =
+  | 'password'
+  | 'personal_access_token'
+  | 'refresh_token'
+  | 'authorization_code'
+  | 'store';
 
 /** Why a refresh ran. Exported because `token` events carry it. */
 export type RefreshReason = 'initial' | 'scheduled' | 'expired' | 'rejected';

@@ -7,13 +7,14 @@ import { parseRetryAfter } from './retry-after.js';
 const USER_AGENT = 'goto-auth';
 
 /**
- * A token request: the password grant, a personal access token, or a refresh with the given
- * refresh token.
+ * A token request: the password grant, a personal access token, a refresh with the given
+ * refresh token, or the exchange of an authorization code.
  */
 export type Grant =
   | { type: 'password' }
   | { type: 'personal_access_token' }
-  | { type: 'refresh_token'; refreshToken: string };
+  | { type: 'refresh_token'; refreshToken: string }
+  | { type: 'authorization_code'; code: string; redirectUri: string };
 
 function base64(text: string): string {
   let binary = '';
@@ -96,6 +97,12 @@ async function errorFromResponse(
     return make('TIMEOUT', "GoTo's token endpoint timed out the request (HTTP 408).");
   }
   if (oauthError === 'invalid_grant') {
+    if (grant.type === 'authorization_code') {
+      return make(
+        'INVALID_CALLBACK',
+        `GoTo refused the authorization code (invalid_grant)${said}: it was used already, expired, or the redirect URI differs.`,
+      );
+    }
     if (grant.type === 'personal_access_token') {
       return make(
         'INVALID_CREDENTIALS',
@@ -145,6 +152,9 @@ export function tokenRequest(
     body.set('refresh_token', grant.refreshToken);
   } else if (grant.type === 'personal_access_token') {
     body.set('pat', options.personalAccessToken ?? '');
+  } else if (grant.type === 'authorization_code') {
+    body.set('code', grant.code);
+    body.set('redirect_uri', grant.redirectUri);
   } else if (options.endpoint === 'legacy') {
     // Direct Login: the user in `user_id`, the Consumer Key as `client_id`, no client auth.
     body.set('user_id', options.userId ?? '');

@@ -76,10 +76,22 @@ const TITLES: Record<GoToAuthErrorCode, string> = {
   STORE_ERROR: 'The shared token store is unavailable',
   CLOSED: 'The GoTo client is shutting down',
   UNEXPECTED_ERROR: 'The GoTo client failed unexpectedly',
+  LOGIN_REQUIRED: 'Sign in with GoTo',
+  STATE_MISMATCH: 'The sign-in could not be verified',
+  ACCESS_DENIED: 'The GoTo sign-in was refused',
+  INVALID_CALLBACK: 'The GoTo sign-in could not be completed',
 };
 
+/** A user's sign-in went wrong: the browser's request was bad, not the server. */
+const BAD_CALLBACK = new Set<GoToAuthErrorCode>([
+  'STATE_MISMATCH',
+  'ACCESS_DENIED',
+  'INVALID_CALLBACK',
+]);
+
 /**
- * Maps a failure to get a token onto an HTTP answer, for adapters: 503 with `Retry-After`
+ * Maps a failure to get a token onto an HTTP answer, for adapters: 401 when a user must sign in
+ * with GoTo again (`LOGIN_REQUIRED`), 400 for a refused sign-in callback, 503 with `Retry-After`
  * when GoTo (or the store) is unreachable or rate limiting, 502 when GoTo's answer is
  * unusable, 500 when the configuration is wrong (credentials, client, options) or something
  * failed unexpectedly (anything that is not a `GoToAuthError` answers as `UNEXPECTED_ERROR`).
@@ -93,17 +105,29 @@ const TITLES: Record<GoToAuthErrorCode, string> = {
  */
 export function toProblem(error: unknown): ProblemResponse {
   const code: GoToAuthErrorCode = isGoToAuthError(error) ? error.code : 'UNEXPECTED_ERROR';
-  const status = UNAVAILABLE.has(code) ? 503 : code === 'INVALID_RESPONSE' ? 502 : 500;
+  const status = UNAVAILABLE.has(code)
+    ? 503
+    : code === 'INVALID_RESPONSE'
+      ? 502
+      : code === 'LOGIN_REQUIRED'
+        ? 401
+        : BAD_CALLBACK.has(code)
+          ? 400
+          : 500;
   const retryAfter =
     status !== 503
       ? undefined
       : Math.max(1, Math.ceil(((error as { retryAfter?: number }).retryAfter ?? 5_000) / 1000));
   const detail =
-    status === 500
-      ? 'The server cannot get a GoTo access token because of its configuration.'
-      : status === 502
-        ? 'GoTo answered the token request with something unusable.'
-        : 'GoTo cannot be reached for an access token right now; try again later.';
+    status === 401
+      ? 'This user has no GoTo session: sign in with GoTo again.'
+      : status === 400
+        ? 'The GoTo sign-in callback was refused; start the sign-in again.'
+        : status === 500
+          ? 'The server cannot get a GoTo access token because of its configuration.'
+          : status === 502
+            ? 'GoTo answered the token request with something unusable.'
+            : 'GoTo cannot be reached for an access token right now; try again later.';
   return {
     status,
     retryAfter,
@@ -140,8 +164,10 @@ export interface ProblemResponder {
 /**
  * A {@link ProblemResponder} for the adapter `name` (it prefixes log lines:
  * `[goto-auth/<name>]`).
+ *
+ * @param what - what failed, as the log line says it
  */
-export function problemResponder(name: string): ProblemResponder {
+export function problemResponder(name: string, what = 'cannot get a GoTo token'): ProblemResponder {
   let loggedCode: string | undefined;
   return {
     answer(error, route, log) {
@@ -153,7 +179,7 @@ export function problemResponder(name: string): ProblemResponder {
           ? error.message
           : `unexpected ${error instanceof Error ? error.name : typeof error}`;
         log?.(
-          `[goto-auth/${name}] ${code}: cannot get a GoTo token (${why}). Answering 500 on ${route} until the configuration is fixed.`,
+          `[goto-auth/${name}] ${code}: ${what} (${why}). Answering 500 on ${route} until the configuration is fixed.`,
         );
       }
       return problem;

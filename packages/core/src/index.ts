@@ -15,9 +15,30 @@ export type {
 export type { FetchFunction, GoToFetchOptions } from './fetch.js';
 export { goToFetch, goToOriginMatcher } from './fetch.js';
 export { normalizeTokenResponse } from './normalize.js';
-export type { GoToAuthOptions, GoToEndpointStyle, GoToRetryOptions } from './options.js';
+export type {
+  AuthorizationUrlOptions,
+  CallbackChecks,
+  GoToOAuth,
+  GoToSignIn,
+} from './oauth.js';
+export { createGoToOAuth } from './oauth.js';
+export type {
+  GoToAuthOptions,
+  GoToClientOptions,
+  GoToEndpointStyle,
+  GoToOAuthOptions,
+  GoToRetryOptions,
+} from './options.js';
 export { checkGoToUrl, DEFAULT_BASE_URL } from './options.js';
 export { isRejectedResponse, isTokenRejection } from './rejection.js';
+export type {
+  SignInFlow,
+  SignInFlowOptions,
+  SignInResult,
+  SignInStart,
+  SignInStartOptions,
+} from './sign-in.js';
+export { createSignInFlow } from './sign-in.js';
 export type { TokenStore, TokenStoreEntry, TokenStoreLock } from './store.js';
 export { MemoryTokenStore, tokenStoreKey } from './store.js';
 export type { TimerHandle, TimerProvider } from './timers.js';

@@ -19,22 +19,15 @@ export interface GoToRetryOptions {
   maxDelay?: number;
 }
 
-/** Options of {@link createGoToAuth}. */
-export interface GoToAuthOptions {
+/**
+ * What {@link createGoToAuth} and {@link createGoToOAuth} share: where GoTo is, the store, timing,
+ * retries, transport, clock and reporting.
+ */
+export interface GoToClientOptions {
   /** The application's Consumer Key (`client_id`). */
   clientId: string;
   /** The application's Consumer Secret: needed for `refresh_token` grants and the `v2` endpoint. */
   clientSecret?: string;
-  /** The GoTo user's login id (with `password`; or give `personalAccessToken` instead). */
-  userId?: string;
-  /** The GoTo user's password (with `userId`). */
-  password?: string;
-  /**
-   * A GoTo personal access token, instead of `userId` and `password`: minted with
-   * `grant_type=personal_access_token` at `${authUrl}/oauth/token` (HTTP Basic, so it needs
-   * `clientSecret`). Everything else works as for Direct Login.
-   */
-  personalAccessToken?: string;
   /**
    * GoTo's API origin: Direct Login and the APIs. `http://` is accepted only for loopback hosts
    * (the emulator). Given alone (without `authUrl`), every grant goes here: one setting points
@@ -49,17 +42,6 @@ export interface GoToAuthOptions {
    * @defaultValue `'https://authentication.logmeininc.com'`, or `baseUrl` when only `baseUrl` is given
    */
   authUrl?: string;
-  /**
-   * `'legacy'`: Direct Login, `POST ${baseUrl}/oauth/access_token` with `user_id` and
-   * `client_id` in the body. `'v2'`: `POST ${authUrl}/oauth/token` with HTTP Basic client auth
-   * and `username` (needs `clientSecret`).
-   * @defaultValue `'legacy'`
-   */
-  endpoint?: GoToEndpointStyle;
-  /** A full URL for the password grant, for unusual deployments. Overrides `endpoint`'s path. */
-  tokenUrl?: string;
-  /** A full URL for the refresh grant. @defaultValue `${authUrl}/oauth/token` */
-  refreshUrl?: string;
   /**
    * Where tokens are shared and who refreshes is decided. Use `@goto-auth/redis` when several
    * processes share one credential.
@@ -115,6 +97,31 @@ export interface GoToAuthOptions {
   logger?: GoToAuthLogger | false;
 }
 
+/** Options of {@link createGoToAuth}. */
+export interface GoToAuthOptions extends GoToClientOptions {
+  /** The GoTo user's login id (with `password`; or give `personalAccessToken` instead). */
+  userId?: string;
+  /** The GoTo user's password (with `userId`). */
+  password?: string;
+  /**
+   * A GoTo personal access token, instead of `userId` and `password`: minted with
+   * `grant_type=personal_access_token` at `${authUrl}/oauth/token` (HTTP Basic, so it needs
+   * `clientSecret`). Everything else works as for Direct Login.
+   */
+  personalAccessToken?: string;
+  /**
+   * `'legacy'`: Direct Login, `POST ${baseUrl}/oauth/access_token` with `user_id` and
+   * `client_id` in the body. `'v2'`: `POST ${authUrl}/oauth/token` with HTTP Basic client auth
+   * and `username` (needs `clientSecret`).
+   * @defaultValue `'legacy'`
+   */
+  endpoint?: GoToEndpointStyle;
+  /** A full URL for the password grant, for unusual deployments. Overrides `endpoint`'s path. */
+  tokenUrl?: string;
+  /** A full URL for the refresh grant. @defaultValue `${authUrl}/oauth/token` */
+  refreshUrl?: string;
+}
+
 export interface ResolvedOptions {
   clientId: string;
   clientSecret: string | undefined;
@@ -157,23 +164,40 @@ function fail(message: string): never {
   throw new GoToAuthError('INVALID_OPTIONS', message);
 }
 
-function requiredString(options: Record<string, unknown>, key: string): string {
-  const value = options[key];
-  if (typeof value !== 'string' || value.trim() === '') {
-    fail(`createGoToAuth: "${key}" is required and must be a non-empty string.`);
+/** Reads and checks options, naming the factory they were given to in every message. */
+class Reader {
+  constructor(
+    readonly who: string,
+    readonly raw: Record<string, unknown>,
+  ) {}
+
+  fail(message: string): never {
+    fail(`${this.who}: ${message}`);
   }
-  return value;
+
+  string(key: string): string {
+    const value = this.raw[key];
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.fail(`"${key}" is required and must be a non-empty string.`);
+    }
+    return value;
+  }
+
+  duration(value: unknown, key: string, fallback: number, min = 0): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      this.fail(`"${key}" must be a number of milliseconds of at least ${min}.`);
+    }
+    return value;
+  }
+
+  url(value: string, key: string): URL {
+    return checkGoToUrl(value, `${this.who}: "${key}"`);
+  }
 }
 
-function duration(value: unknown, key: string, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(`createGoToAuth: "${key}" must be a number of milliseconds of at least ${min}.`);
-  }
-  return value;
-}
-
-function isLoopback(hostname: string): boolean {
+/** Whether a URL's hostname is loopback: `127.0.0.0/8`, `::1` or `localhost` exactly. */
+export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   // Not `*.localhost`: such names may go through DNS, and then anywhere.
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -220,104 +244,187 @@ function trimmed(url: URL): string {
   return url.href.replace(/\/+$/, '');
 }
 
-function checkEndpoint(value: string, key: string): URL {
-  return checkGoToUrl(value, `createGoToAuth: "${key}"`);
-}
+type Shared = Omit<
+  ResolvedOptions,
+  'userId' | 'password' | 'personalAccessToken' | 'endpoint' | 'tokenUrl' | 'refreshUrl'
+>;
 
-export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
-  if (typeof input !== 'object' || input === null) fail('createGoToAuth: options are required.');
-  const raw = input as unknown as Record<string, unknown>;
-  const clientId = requiredString(raw, 'clientId');
-  const personalAccessToken =
-    raw.personalAccessToken === undefined ? undefined : requiredString(raw, 'personalAccessToken');
-  if (
-    personalAccessToken !== undefined &&
-    (raw.userId !== undefined || raw.password !== undefined)
-  ) {
-    fail(
-      'createGoToAuth: give either "userId" and "password", or "personalAccessToken", not both.',
-    );
-  }
-  const userId = personalAccessToken === undefined ? requiredString(raw, 'userId') : undefined;
-  const password = personalAccessToken === undefined ? requiredString(raw, 'password') : undefined;
+/** The options both factories share, checked; `clientSecret` as given (blank: none). */
+function resolveShared(read: Reader, input: GoToClientOptions): Shared {
+  const clientId = read.string('clientId');
   const clientSecret = input.clientSecret === '' ? undefined : input.clientSecret;
   if (clientSecret !== undefined && typeof clientSecret !== 'string') {
-    fail('createGoToAuth: "clientSecret" must be a string.');
+    read.fail('"clientSecret" must be a string.');
   }
-  const endpoint = input.endpoint ?? 'legacy';
-  if (endpoint !== 'legacy' && endpoint !== 'v2') {
-    fail('createGoToAuth: "endpoint" must be "legacy" or "v2".');
-  }
-  if (personalAccessToken !== undefined && clientSecret === undefined) {
-    fail(
-      'createGoToAuth: a "personalAccessToken" needs "clientSecret" for HTTP Basic client auth.',
-    );
-  }
-  if (endpoint === 'v2' && clientSecret === undefined) {
-    fail('createGoToAuth: the "v2" endpoint needs "clientSecret" for HTTP Basic client auth.');
-  }
-  const baseUrl = trimmed(checkEndpoint(input.baseUrl ?? DEFAULT_BASE_URL, 'baseUrl'));
+  const baseUrl = trimmed(read.url(input.baseUrl ?? DEFAULT_BASE_URL, 'baseUrl'));
   const authUrl = trimmed(
-    checkEndpoint(
+    read.url(
       input.authUrl ?? (input.baseUrl === undefined ? DEFAULT_AUTH_URL : baseUrl),
       'authUrl',
     ),
   );
-  const tokenUrl = checkEndpoint(
-    input.tokenUrl ??
-      (endpoint === 'legacy' && personalAccessToken === undefined
-        ? `${baseUrl}/oauth/access_token`
-        : `${authUrl}/oauth/token`),
-    'tokenUrl',
-  ).href;
-  const refreshUrl = checkEndpoint(input.refreshUrl ?? `${authUrl}/oauth/token`, 'refreshUrl').href;
-
-  const timeout = duration(input.timeout, 'timeout', 10_000, 1);
+  const timeout = read.duration(input.timeout, 'timeout', 10_000, 1);
   const retry =
     input.retry === false
       ? { limit: 0, baseDelay: 0, maxDelay: 0 }
       : {
-          limit: Math.floor(duration(input.retry?.limit, 'retry.limit', 3)),
-          baseDelay: duration(input.retry?.baseDelay, 'retry.baseDelay', 500),
-          maxDelay: duration(input.retry?.maxDelay, 'retry.maxDelay', 30_000),
+          limit: Math.floor(read.duration(input.retry?.limit, 'retry.limit', 3)),
+          baseDelay: read.duration(input.retry?.baseDelay, 'retry.baseDelay', 500),
+          maxDelay: read.duration(input.retry?.maxDelay, 'retry.maxDelay', 30_000),
         };
   const onStoreError = input.onStoreError ?? 'fail';
   if (onStoreError !== 'fail' && onStoreError !== 'local') {
-    fail('createGoToAuth: "onStoreError" must be "fail" or "local".');
+    read.fail('"onStoreError" must be "fail" or "local".');
   }
   const fetchImpl = input.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') {
-    fail('createGoToAuth: no fetch is available; pass one as "fetch".');
+    read.fail('no fetch is available; pass one as "fetch".');
   }
   const store = input.store ?? new MemoryTokenStore({ now: input.now });
   for (const method of ['get', 'set', 'delete', 'lock'] as const) {
-    if (typeof store[method] !== 'function') fail(`createGoToAuth: "store" has no ${method}().`);
+    if (typeof store[method] !== 'function') read.fail(`"store" has no ${method}().`);
   }
-
   return {
     clientId,
     clientSecret,
-    userId,
-    password,
-    personalAccessToken,
     baseUrl,
     authUrl,
-    endpoint,
-    tokenUrl,
-    refreshUrl,
     store,
-    refreshMargin: duration(input.refreshMargin, 'refreshMargin', 300_000),
+    refreshMargin: read.duration(input.refreshMargin, 'refreshMargin', 300_000),
     timeout,
     retry,
-    minGrantInterval: duration(input.minGrantInterval, 'minGrantInterval', 5_000),
-    lockTtl: duration(input.lockTtl, 'lockTtl', 2 * timeout + 5_000, 1),
-    lockPollInterval: duration(input.lockPollInterval, 'lockPollInterval', 100, 1),
+    minGrantInterval: read.duration(input.minGrantInterval, 'minGrantInterval', 5_000),
+    lockTtl: read.duration(input.lockTtl, 'lockTtl', 2 * timeout + 5_000, 1),
+    lockPollInterval: read.duration(input.lockPollInterval, 'lockPollInterval', 100, 1),
     onStoreError,
-    maxResponseBytes: duration(input.maxResponseBytes, 'maxResponseBytes', 65_536, 1),
+    maxResponseBytes: read.duration(input.maxResponseBytes, 'maxResponseBytes', 65_536, 1),
     fetch: fetchImpl,
     now: input.now ?? Date.now,
     timers: input.timers ?? defaultTimers,
     onEvent: input.onEvent,
     logger: input.logger === false ? {} : (input.logger ?? consoleLogger),
   };
+}
+
+function reader(who: string, input: unknown): Reader {
+  if (typeof input !== 'object' || input === null) fail(`${who}: options are required.`);
+  return new Reader(who, input as Record<string, unknown>);
+}
+
+/**
+ * Checks the options of {@link createGoToAuth} and fills in the defaults.
+ *
+ * @throws {@link GoToAuthError} `INVALID_OPTIONS`, or `INSECURE_ENDPOINT` for `http://` on a
+ * host that is not loopback
+ */
+export function resolveOptions(input: GoToAuthOptions): ResolvedOptions {
+  const read: Reader = reader('createGoToAuth', input);
+  const raw = read.raw;
+  const shared = resolveShared(read, input);
+  const { clientSecret, baseUrl, authUrl } = shared;
+  const personalAccessToken =
+    raw.personalAccessToken === undefined ? undefined : read.string('personalAccessToken');
+  if (
+    personalAccessToken !== undefined &&
+    (raw.userId !== undefined || raw.password !== undefined)
+  ) {
+    read.fail('give either "userId" and "password", or "personalAccessToken", not both.');
+  }
+  const userId = personalAccessToken === undefined ? read.string('userId') : undefined;
+  const password = personalAccessToken === undefined ? read.string('password') : undefined;
+  const endpoint = input.endpoint ?? 'legacy';
+  if (endpoint !== 'legacy' && endpoint !== 'v2') {
+    read.fail('"endpoint" must be "legacy" or "v2".');
+  }
+  if (personalAccessToken !== undefined && clientSecret === undefined) {
+    read.fail('a "personalAccessToken" needs "clientSecret" for HTTP Basic client auth.');
+  }
+  if (endpoint === 'v2' && clientSecret === undefined) {
+    read.fail('the "v2" endpoint needs "clientSecret" for HTTP Basic client auth.');
+  }
+  const tokenUrl = read.url(
+    input.tokenUrl ??
+      (endpoint === 'legacy' && personalAccessToken === undefined
+        ? `${baseUrl}/oauth/access_token`
+        : `${authUrl}/oauth/token`),
+    'tokenUrl',
+  ).href;
+  const refreshUrl = read.url(input.refreshUrl ?? `${authUrl}/oauth/token`, 'refreshUrl').href;
+  return { ...shared, userId, password, personalAccessToken, endpoint, tokenUrl, refreshUrl };
+}
+
+/** Options of {@link createGoToOAuth}: the app's OAuth client and where GoTo sends users back. */
+export interface GoToOAuthOptions extends GoToClientOptions {
+  /** The OAuth client's secret: every token request authenticates with HTTP Basic. */
+  clientSecret: string;
+  /**
+   * The redirect URI registered for the client, where GoTo sends the browser back with `code`
+   * and `state`. Sent in the authorization URL and again, identical, in the code exchange.
+   * `http://` only on loopback hosts.
+   */
+  redirectUri: string;
+  /**
+   * How many principals' tokens memory keeps; the least recently used leave (the store keeps
+   * them and the next `getToken` reads them back).
+   * @defaultValue 10000
+   */
+  maxPrincipals?: number;
+}
+
+/** {@link GoToOAuthOptions}, checked and with defaults. */
+export interface ResolvedOAuthOptions extends ResolvedOptions {
+  clientSecret: string;
+  redirectUri: string;
+  authorizeUrl: string;
+  maxPrincipals: number;
+}
+
+/**
+ * Checks the options of {@link createGoToOAuth} and fills in the defaults.
+ *
+ * @throws {@link GoToAuthError} `INVALID_OPTIONS`, or `INSECURE_ENDPOINT` for `http://` on a
+ * host that is not loopback
+ */
+export function resolveOAuthOptions(input: GoToOAuthOptions): ResolvedOAuthOptions {
+  const read: Reader = reader('createGoToOAuth', input);
+  const shared = resolveShared(read, input);
+  const clientSecret = read.string('clientSecret');
+  const redirect = read.string('redirectUri');
+  const redirectUri = URL.canParse(redirect) ? new URL(redirect) : undefined;
+  if (redirectUri === undefined) read.fail('"redirectUri" is not a valid absolute URL.');
+  if (redirectUri.hash !== '' || redirectUri.username !== '' || redirectUri.password !== '') {
+    read.fail('"redirectUri" must not have a fragment, user name or password.');
+  }
+  if (
+    redirectUri.protocol !== 'https:' &&
+    !(redirectUri.protocol === 'http:' && isLoopback(redirectUri.hostname))
+  ) {
+    throw new GoToAuthError(
+      'INSECURE_ENDPOINT',
+      `createGoToOAuth: "redirectUri" must use https:// (http:// is allowed only for loopback hosts); got ${redirectUri.protocol}//${redirectUri.host}.`,
+    );
+  }
+  const tokenUrl = `${shared.authUrl}/oauth/token`;
+  return {
+    ...shared,
+    clientSecret,
+    userId: undefined,
+    password: undefined,
+    personalAccessToken: undefined,
+    endpoint: 'v2',
+    tokenUrl,
+    refreshUrl: tokenUrl,
+    // Sent as given: GoTo compares it with the registered URI character for character.
+    redirectUri: redirect,
+    authorizeUrl: `${shared.authUrl}/oauth/authorize`,
+    maxPrincipals: maxPrincipals(read, input.maxPrincipals),
+  };
+}
+
+function maxPrincipals(read: Reader, value: unknown): number {
+  if (value === undefined) return 10_000;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    read.fail('"maxPrincipals" must be a whole number of at least 1.');
+  }
+  return value;
 }

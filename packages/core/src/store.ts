@@ -144,9 +144,8 @@ export class MemoryTokenStore implements TokenStore {
 }
 
 function hex(buffer: ArrayBuffer): string {
-  let out = '';
-  for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, '0');
-  return out;
+  // One flat string: `+=` would keep a tree of 32 pieces alive in every key held in memory.
+  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** SHA-256 of a text, as hex (Web Crypto). */

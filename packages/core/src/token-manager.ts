@@ -171,11 +171,81 @@ function isBug(error: unknown): boolean {
 
 type WarningCode = Extract<GoToAuthEvent, { type: 'warning' }>['code'];
 
-class TokenManager implements GoToAuth {
+/** Whom a {@link TokenManager} holds tokens for, and how it mints one from nothing. */
+export interface Credential {
+  /** The store key: a hash that never carries a secret or a principal in clear. */
+  key(): Promise<string>;
+  /**
+   * The grant that mints a token without a refresh token (Direct Login, a personal access
+   * token); `undefined` for an OAuth principal, whose session only a sign-in starts: the store
+   * is its truth, and without a usable refresh token there it needs `LOGIN_REQUIRED`.
+   */
+  mint: 'password' | 'personal_access_token' | undefined;
+  /**
+   * Whether a timer refreshes ahead of expiry. Principals refresh on their next call instead:
+   * thousands of them set no timers.
+   */
+  schedule: boolean;
+}
+
+/** What the managers of one auth object share: listeners and the close signal. */
+export interface Shared {
+  readonly listeners: Map<GoToAuthEventType, Set<(event: GoToAuthEvent) => void>>;
+  readonly closing: AbortController;
+}
+
+/** A new {@link Shared}. */
+export function shared(): Shared {
+  return { listeners: new Map(), closing: new AbortController() };
+}
+
+/** Adds `listener` to `shared`; returns its removal. */
+export function listen<T extends GoToAuthEventType>(
+  { listeners }: Shared,
+  type: T,
+  listener: GoToAuthListener<T>,
+): () => void {
+  let set = listeners.get(type);
+  if (set === undefined) {
+    set = new Set();
+    listeners.set(type, set);
+  }
+  const wrapped = listener as (event: GoToAuthEvent) => void;
+  set.add(wrapped);
+  return () => {
+    set.delete(wrapped);
+  };
+}
+
+/** The error for a principal without a usable session. */
+export function loginRequired(message: string, cause?: GoToAuthError): GoToAuthError {
+  return new GoToAuthError('LOGIN_REQUIRED', message, {
+    cause,
+    status: cause?.status,
+    oauthError: cause?.oauthError,
+  });
+}
+
+/** A store key for Direct Login or a personal access token (the token hashed on its own first). */
+function credentialKey(o: ResolvedOptions): Promise<string> {
+  const { baseUrl, clientId, userId, personalAccessToken } = o;
+  return personalAccessToken === undefined
+    ? tokenStoreKey({ baseUrl, clientId, userId: userId as string })
+    : sha256(personalAccessToken).then((hash) =>
+        tokenStoreKey({ baseUrl, clientId, userId: `personal-access-token:${hash}` }),
+      );
+}
+
+/**
+ * One credential's tokens: the cache, single flight, refresh, store and lock. `createGoToAuth`
+ * makes one; `createGoToOAuth` makes one per principal, sharing listeners and the close signal.
+ */
+export class TokenManager implements GoToAuth {
   readonly #o: ResolvedOptions;
   readonly #now: () => number;
-  readonly #closing = new AbortController();
-  readonly #listeners = new Map<GoToAuthEventType, Set<(event: GoToAuthEvent) => void>>();
+  readonly #cred: Credential;
+  readonly #shared: Shared;
+  readonly #closing: AbortController;
 
   #token: GoToToken | undefined;
   /** Set with `#refreshAt`, so the hot path never meets it undefined. */
@@ -199,12 +269,24 @@ class TokenManager implements GoToAuth {
   #lastLoggedCode: string | undefined;
   #lastRefreshAt: number | undefined;
   #refreshUnavailableWarned = false;
-  readonly #droppedFieldsWarned = new Set<string>();
+  /** Fields already warned about; made on the first such warning (most managers never need it). */
+  #droppedFieldsWarned: Set<string> | undefined;
   #closed = false;
 
-  constructor(options: GoToAuthOptions) {
-    this.#o = resolveOptions(options);
-    this.#now = this.#o.now;
+  constructor(options: ResolvedOptions, credential: Credential, context: Shared = shared()) {
+    this.#o = options;
+    this.#now = options.now;
+    this.#cred = credential;
+    this.#shared = context;
+    this.#closing = context.closing;
+  }
+
+  /** Set on use by a bounded cache of managers (second-chance eviction); unused otherwise. */
+  recent = false;
+
+  /** Whether a refresh runs: such a manager is not dropped from a bounded cache. */
+  get busy(): boolean {
+    return this.#flight !== undefined;
   }
 
   get baseUrl(): string {
@@ -296,6 +378,8 @@ class TokenManager implements GoToAuth {
           return;
         }
         const error = this.#toError(caught);
+        // An ended session serves nothing, not even an access token that has not expired.
+        if (error.code === 'LOGIN_REQUIRED') this.#drop();
         const now = this.#now();
         const retryIn =
           attempt <= this.#o.retry.limit ? backoff(attempt, error, this.#o.retry) : undefined;
@@ -342,8 +426,12 @@ class TokenManager implements GoToAuth {
 
   /** Records a refresh that failed for good; returns when the next attempt may start. */
   #fail(error: GoToAuthError, now: number, attempts: number): number {
-    if (!error.retryable) this.#refusals++;
-    const wait = cooldown(error, attempts, this.#refusals, this.#o.retry, this.#o.minGrantInterval);
+    // A sign-in elsewhere may start a new session at any time: the next call looks again.
+    const login = error.code === 'LOGIN_REQUIRED';
+    if (!error.retryable && !login) this.#refusals++;
+    const wait = login
+      ? 0
+      : cooldown(error, attempts, this.#refusals, this.#o.retry, this.#o.minGrantInterval);
     this.#failure = { error, until: now + wait, at: now };
     if (this.#lastLoggedCode !== error.code) {
       this.#lastLoggedCode = error.code;
@@ -362,8 +450,12 @@ class TokenManager implements GoToAuth {
     // After a rejection the next grant waits for the floor, but the store is read first, at once.
     let floor = reason === 'rejected';
     for (let losses = 0; ; ) {
-      const stored = this.#usable(await this.#storeGet(key));
+      const entry = await this.#storeGet(key);
+      const stored = this.#usable(entry);
       if (stored !== undefined) return fromStore(stored);
+      if (this.#cred.mint === undefined && this.#refreshable(entry?.token) === undefined) {
+        throw loginRequired('No session for this principal: sign the user in again.');
+      }
       if (floor) {
         floor = false;
         const wait = this.#lastGrantAt + this.#o.minGrantInterval - this.#now();
@@ -471,6 +563,20 @@ class TokenManager implements GoToAuth {
         return { token: withPrevious(fresh, previous), source: 'refresh_token' };
       } catch (error) {
         if (!isGoToAuthError(error) || error.retryable || error.code === 'CLOSED') throw error;
+        if (this.#cred.mint === undefined) {
+          // A principal has no fallback grant. Only a refused refresh token ends its session;
+          // a refused client or a gone endpoint is the app's trouble, not the user's.
+          if (error.code !== 'REFRESH_TOKEN_REJECTED') throw error;
+          this.#deadRefreshTokens.push(used);
+          if (this.#deadRefreshTokens.length > REJECTED_MEMORY) this.#deadRefreshTokens.shift();
+          // Compare-and-set: a sign-in written since our read stays.
+          const ended = { ...withoutRefreshToken(previous), expiresAt: this.#now() };
+          await this.#storeSet(key, ended, latest?.version).catch(() => {});
+          throw loginRequired(
+            "GoTo refused this principal's refresh token (invalid_grant): sign the user in again.",
+            error,
+          );
+        }
         // Spent, revoked, refused client, or an endpoint that is gone: this refresh token will
         // not work again. Drop it and fall back to one password grant.
         this.#deadRefreshTokens.push(used);
@@ -492,8 +598,11 @@ class TokenManager implements GoToAuth {
         }
       }
     }
+    const mint = this.#cred.mint;
+    if (mint === undefined) {
+      throw loginRequired('No session for this principal: sign the user in again.');
+    }
     if (!(await this.#extend(held))) return LOST;
-    const mint = this.#o.personalAccessToken === undefined ? 'password' : 'personal_access_token';
     try {
       return { token: await this.#request({ type: mint }), source: mint };
     } catch (error) {
@@ -513,7 +622,9 @@ class TokenManager implements GoToAuth {
   #refreshable(stored: GoToToken | undefined): GoToToken | undefined {
     if (this.#o.clientSecret === undefined) return undefined;
     const now = this.#now();
-    for (const candidate of [stored, this.#token]) {
+    // A principal's session lives in the store: a refresh token only this process remembers
+    // may belong to a session signed out elsewhere.
+    for (const candidate of this.#cred.mint === undefined ? [stored] : [stored, this.#token]) {
       const refreshToken = candidate?.refreshToken;
       if (
         refreshToken !== undefined &&
@@ -567,9 +678,11 @@ class TokenManager implements GoToAuth {
       throw failure;
     }
     ended('success');
-    const fresh = parsed.dropped.filter((field) => !this.#droppedFieldsWarned.has(field));
+    this.#droppedFieldsWarned ??= new Set();
+    const warned = this.#droppedFieldsWarned;
+    const fresh = parsed.dropped.filter((field) => !warned.has(field));
     if (fresh.length > 0) {
-      for (const field of fresh) this.#droppedFieldsWarned.add(field);
+      for (const field of fresh) warned.add(field);
       this.#warn(
         'RESPONSE_FIELD_DROPPED',
         `GoTo's token response had ${fresh.map((field) => `"${field}"`).join(', ')} of an unexpected type; dropped, the token is kept.`,
@@ -614,6 +727,7 @@ class TokenManager implements GoToAuth {
   }
 
   #schedule(at: number): void {
+    if (!this.#cred.schedule) return;
     const { timers } = this.#o;
     if (this.#timer !== undefined) timers.clearTimeout(this.#timer);
     this.#timer = timers.setTimeout(() => {
@@ -636,14 +750,7 @@ class TokenManager implements GoToAuth {
   }
 
   #storeKey(): Promise<string> {
-    const { baseUrl, clientId, userId, personalAccessToken } = this.#o;
-    this.#key ??=
-      personalAccessToken === undefined
-        ? tokenStoreKey({ baseUrl, clientId, userId: userId as string })
-        : // The token is hashed on its own first: the key never carries it, even inside a hash.
-          sha256(personalAccessToken).then((hash) =>
-            tokenStoreKey({ baseUrl, clientId, userId: `personal-access-token:${hash}` }),
-          );
+    this.#key ??= this.#cred.key();
     return this.#key;
   }
 
@@ -736,6 +843,44 @@ class TokenManager implements GoToAuth {
     return redact(text, this.#secrets()).slice(0, 200);
   }
 
+  /** Forgets the token in memory, so nothing serves it. */
+  #drop(): void {
+    this.#token = undefined;
+    this.#tokenPromise = undefined;
+    this.#refreshAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Takes a token minted outside a refresh (an authorization code's): writes it to the store
+   * (compare-and-set, so it replaces whatever was there) and serves it.
+   */
+  async seed(token: GoToToken): Promise<void> {
+    this.#checkOpen();
+    const key = await this.#storeKey();
+    let version: number | undefined;
+    for (let tries = 0; tries < 3; tries++) {
+      const latest = await this.#storeGet(key);
+      const written = await this.#storeSet(key, token, latest?.version);
+      if (written !== false) {
+        version = written;
+        break;
+      }
+    }
+    this.#adopt({ token, source: 'authorization_code', version }, 'initial');
+  }
+
+  /** Forgets this principal's session in memory: the token, its rejections and any failure. */
+  forget(): void {
+    this.#drop();
+    this.#failure = undefined;
+    this.#pendingReason = undefined;
+  }
+
+  /** The store key this manager uses. */
+  storeKey(): Promise<string> {
+    return this.#storeKey();
+  }
+
   invalidate(accessToken: string): boolean {
     const current = this.#token;
     const now = this.#now();
@@ -807,20 +952,11 @@ class TokenManager implements GoToAuth {
   }
 
   on<T extends GoToAuthEventType>(type: T, listener: GoToAuthListener<T>): () => void {
-    let set = this.#listeners.get(type);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(type, set);
-    }
-    const wrapped = listener as (event: GoToAuthEvent) => void;
-    set.add(wrapped);
-    return () => {
-      set.delete(wrapped);
-    };
+    return listen(this.#shared, type, listener);
   }
 
   #emit(event: GoToAuthEvent): void {
-    for (const listener of [this.#o.onEvent, ...(this.#listeners.get(event.type) ?? [])]) {
+    for (const listener of [this.#o.onEvent, ...(this.#shared.listeners.get(event.type) ?? [])]) {
       if (listener === undefined) continue;
       try {
         listener(event);
@@ -932,5 +1068,10 @@ function withAttempts(error: GoToAuthError, attempts: number): GoToAuthError {
  * ```
  */
 export function createGoToAuth(options: GoToAuthOptions): GoToAuth {
-  return new TokenManager(options);
+  const resolved = resolveOptions(options);
+  return new TokenManager(resolved, {
+    key: () => credentialKey(resolved),
+    mint: resolved.personalAccessToken === undefined ? 'password' : 'personal_access_token',
+    schedule: true,
+  });
 }

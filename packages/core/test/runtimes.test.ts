@@ -165,6 +165,23 @@ describe.each([...PROCESS_RUNTIMES, 'workerd' as const])('core in %s', (runtime)
     expect(emu.counters.passwordGrants).toBe(1);
   });
 
+  it('signs a user in through the signed state cookie, and refuses a forged one', async () => {
+    const emu = await emulator();
+    const { principal, cookieAttributes, error } = await run(emu, 'sign-in');
+    expect(principal).toEqual(expect.any(String));
+    expect(principal).not.toBe('');
+    expect(cookieAttributes?.sort()).toEqual(
+      ['HttpOnly', 'Max-Age=600', 'Path=/auth/callback', 'SameSite=Lax'].sort(),
+    );
+    // `leaksPassword` here means the client secret: the check passes it as the secret to find.
+    expect(error).toMatchObject({
+      code: 'STATE_MISMATCH',
+      isGoToAuthError: true,
+      leaksPassword: false,
+    });
+    expect(emu.counters.authorizationCodeGrants).toBe(1);
+  });
+
   if (runtime !== 'workerd') {
     // workerd has no process to keep alive.
     it('lets the process exit when close() is forgotten (the refresh timer does not hold it)', async () => {

@@ -1,12 +1,13 @@
-import type { GoToAuth, GoToAuthLogger, GoToToken } from '@goto-auth/core';
-import { problemResponder } from '@goto-auth/core/http';
+import { type GoToAuth, GoToAuthError, type GoToAuthLogger, type GoToToken } from '@goto-auth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { loggerOf, responder } from './problem.js';
 
 declare global {
   namespace Express {
     interface Request {
       /**
-       * The GoTo token, set by the `goToAuth()` middleware of `@goto-auth/express`.
+       * The GoTo token, set by the `goToAuth()` or `goToUser()` middleware of
+       * `@goto-auth/express`.
        *
        * Typed as always present so that handlers behind the middleware read
        * `req.goto.accessToken` directly; on routes without the middleware it is `undefined`
@@ -54,27 +55,53 @@ export interface GoToAuthMiddlewareOptions {
  * ```
  */
 export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}): RequestHandler {
-  const { onError = 'respond' } = options;
-  const logger: GoToAuthLogger = options.logger === false ? {} : (options.logger ?? console);
-  const problems = problemResponder('express');
+  return tokenMiddleware(options, () => auth);
+}
 
-  const fail = (error: unknown, req: Request, res: Response, next: NextFunction): void => {
-    if (onError === 'next' || res.headersSent) {
-      next(error);
+/** What {@link tokenMiddleware} reads a token from: a `GoToAuth`, or one principal's tokens. */
+type TokenSource = Pick<GoToAuth, 'cachedToken' | 'getToken'>;
+
+/**
+ * Where a request's tokens come from: a source at once, `undefined` when the request has no
+ * signed-in user, or a promise of either.
+ */
+type SourceOf = (req: Request) => TokenSource | undefined | PromiseLike<TokenSource | undefined>;
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/** The middleware behind {@link goToAuth} and `goToUser`: `req.goto` from a token source. */
+export function tokenMiddleware(
+  options: GoToAuthMiddlewareOptions,
+  sourceOf: SourceOf,
+): RequestHandler {
+  const { fail, served } = responder(
+    options.onError ?? 'respond',
+    loggerOf(options.logger),
+    'cannot get a GoTo token',
+  );
+
+  const withSource = (
+    source: TokenSource | undefined,
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void => {
+    if (source === undefined) {
+      fail(
+        new GoToAuthError('LOGIN_REQUIRED', 'No user is signed in with GoTo on this request.'),
+        req,
+        res,
+        next,
+      );
       return;
     }
-    const { status, headers, body } = problems.answer(error, `${req.method} ${req.path}`, (line) =>
-      logger.error?.(line),
-    );
-    res.status(status).set(headers).send(JSON.stringify(body));
-  };
-
-  return (req, res, next) => {
     // A fresh token needs no promise: the route goes on in this tick.
-    const cached = auth.cachedToken();
+    const cached = source.cachedToken();
     if (cached !== undefined) {
       // A token serves again (perhaps from the refresh timer): the next failure is news.
-      problems.served();
+      served();
       req.goto = cached;
       next();
       return;
@@ -94,9 +121,9 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
         return controller.signal;
       },
     };
-    auth.getToken(request).then(
+    source.getToken(request).then(
       (token) => {
-        problems.served();
+        served();
         req.goto = token;
         next();
       },
@@ -105,6 +132,24 @@ export function goToAuth(auth: GoToAuth, options: GoToAuthMiddlewareOptions = {}
         if (controller?.signal.aborted) return;
         fail(error, req, res, next);
       },
+    );
+  };
+
+  return (req, res, next) => {
+    let source: ReturnType<SourceOf>;
+    try {
+      source = sourceOf(req);
+    } catch (error) {
+      fail(error, req, res, next);
+      return;
+    }
+    if (!isThenable(source)) {
+      withSource(source, req, res, next);
+      return;
+    }
+    source.then(
+      (resolved) => withSource(resolved, req, res, next),
+      (error: unknown) => fail(error, req, res, next),
     );
   };
 }

@@ -1,10 +1,13 @@
-import type { AddressInfo } from 'node:net';
-import { createGoToAuth } from '@goto-auth/core';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type AddressInfo } from 'node:net';
+import { createGoToAuth, createGoToOAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { stubGoToEnv } from '@goto-auth/test-support';
+import { freePort } from '@goto-auth/test-support/net';
 import express from 'express';
-import { expect, it } from 'vitest';
-import { goToAuth } from '../src/index.js';
+import { expect, it, vi } from 'vitest';
+import { goToAuth, goToSignIn, goToUser } from '../src/index.js';
 import { emulator, onCleanup } from './helpers.js';
 
 it('runs the README usage against the emulator', async () => {
@@ -81,4 +84,144 @@ it('runs the README health check: 503 before a token, 200 while one serves, 503 
   const down = await health();
   expect(down.status).toBe(503);
   expect(down.body).toMatchObject({ status: 'down', code: 'SERVER_ERROR' });
+});
+
+/** What the README's sign-in code uses of express-session's `req.session`. */
+interface ReadmeSession {
+  principal?: string;
+  regenerate(callback: (error?: unknown) => void): void;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by the stand-in for express-session below (readme test only). */
+      session: ReadmeSession;
+    }
+  }
+}
+
+/**
+ * A stand-in for express-session (not a dependency here): a random id in a cookie, the data in
+ * memory, `regenerate` giving a new id.
+ */
+function session(_options: {
+  secret: string;
+  resave: boolean;
+  saveUninitialized: boolean;
+}): express.RequestHandler {
+  const data = new Map<string, { principal?: string }>();
+  return (req, res, next) => {
+    const sid = /(?:^|;\s*)connect\.sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const bind = (id: string | undefined) => {
+      const stored = id === undefined ? {} : (data.get(id) ?? {});
+      req.session = Object.assign(stored, {
+        regenerate(callback: (error?: unknown) => void) {
+          const fresh = randomUUID();
+          data.set(fresh, {});
+          res.cookie('connect.sid', fresh, { httpOnly: true });
+          bind(fresh);
+          callback();
+        },
+      });
+      if (id !== undefined) data.set(id, req.session);
+    };
+    bind(sid);
+    next();
+  };
+}
+
+it('runs the README sign-in: login, consent, callback, then the user’s token on req.goto', async () => {
+  const emu = await emulator();
+  const port = await freePort();
+  vi.stubEnv('GOTO_CLIENT_ID', EMULATOR_DEFAULTS.clientId);
+  vi.stubEnv('GOTO_CLIENT_SECRET', EMULATOR_DEFAULTS.clientSecret);
+  vi.stubEnv('GOTO_REDIRECT_URI', `http://127.0.0.1:${port}/auth/goto/callback`);
+  vi.stubEnv('SESSION_SECRET', 'a-session-secret');
+  onCleanup(() => vi.unstubAllEnvs());
+
+  // --- README sign-in (the imports are above; baseUrl points at the emulator here) ---
+  const oauth = createGoToOAuth({
+    clientId: process.env.GOTO_CLIENT_ID ?? '',
+    clientSecret: process.env.GOTO_CLIENT_SECRET ?? '',
+    redirectUri: process.env.GOTO_REDIRECT_URI ?? '', // https://app.example.com/auth/goto/callback
+    baseUrl: emu.url,
+  });
+  const app = express();
+  app.use(
+    session({ secret: process.env.SESSION_SECRET ?? '', resave: false, saveUninitialized: false }),
+  );
+  app.use(
+    goToSignIn(oauth, {
+      authorization: { scope: 'identity:scim.me' },
+      // A new session id at sign-in (against session fixation), then remember the principal.
+      onSignIn: (req, _res, { principal }) =>
+        new Promise<void>((resolve, reject) => {
+          req.session.regenerate((error) => {
+            if (error) return reject(error);
+            req.session.principal = principal;
+            resolve();
+          });
+        }),
+    }),
+  );
+  app.get(
+    '/goto/me',
+    goToUser(oauth, (req) => req.session.principal),
+    async (req, res) => {
+      const me = await fetch(`${oauth.baseUrl}/admin/rest/v1/me`, {
+        headers: { authorization: `Bearer ${req.goto.accessToken}` },
+      });
+      res.status(me.status).json(await me.json());
+    },
+  );
+  // --- end of README sign-in ---
+  onCleanup(() => oauth.close());
+  const server = app.listen(port, '127.0.0.1');
+  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${port}`;
+
+  const jar = new Map<string, string>();
+  const get = async (url: string) => {
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(url, {
+      redirect: 'manual',
+      headers: { connection: 'close', ...(cookie === '' ? {} : { cookie }) },
+    });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = ''] = header.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (value === '') jar.delete(name);
+      else jar.set(name, value);
+    }
+    return response;
+  };
+
+  expect((await get(`${base}/goto/me`)).status).toBe(401);
+  const login = await get(`${base}/auth/goto/login?returnTo=/goto/me`);
+  expect(new URL(login.headers.get('location') ?? '').searchParams.get('scope')).toBe(
+    'identity:scim.me',
+  );
+  // The emulator's consent page, answered at once for its default user.
+  const consent = await get(`${login.headers.get('location')}&auto=approve`);
+  const callback = await get(consent.headers.get('location') ?? '');
+  expect(callback.status).toBe(302);
+  expect(callback.headers.get('location')).toBe('/goto/me');
+  const me = await get(`${base}/goto/me`);
+  expect(me.status).toBe(200);
+  expect(await me.json()).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+
+  // The README shows this very code.
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Sign in with GoTo'));
+  const shown = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const lines = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('import '));
+  const test = readFileSync(new URL(import.meta.url), 'utf8');
+  expect(lines(shown).length).toBeGreaterThan(20);
+  expect(lines(test)).toEqual(expect.arrayContaining(lines(shown)));
 });

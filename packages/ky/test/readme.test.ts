@@ -1,4 +1,4 @@
-import { createGoToAuth } from '@goto-auth/core';
+import { createGoToAuth, createGoToOAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { stubGoToEnv } from '@goto-auth/test-support';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -31,4 +31,38 @@ it('runs the README usage against the emulator', async () => {
   expect(log).toHaveBeenCalledWith(EMULATOR_DEFAULTS.organizerKey);
   expect(emu.counters.passwordGrants).toBe(1);
   expect(emu.counters.meCalls).toBe(1);
+});
+
+it('runs the README per-user usage against the emulator', async () => {
+  const emu = await emulator({
+    users: [{ userId: 'ann', password: 'pw-ann', email: 'ann@example.com' }],
+  });
+  stubGoToEnv(emu);
+  vi.stubEnv('GOTO_CLIENT_SECRET', EMULATOR_DEFAULTS.clientSecret);
+  vi.stubEnv('GOTO_REDIRECT_URI', 'http://127.0.0.1:3000/auth/callback');
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+
+  // --- README per-user usage (the imports are above) ---
+  const oauth = createGoToOAuth({
+    clientId: process.env.GOTO_CLIENT_ID ?? '',
+    clientSecret: process.env.GOTO_CLIENT_SECRET ?? '',
+    redirectUri: process.env.GOTO_REDIRECT_URI ?? '',
+    baseUrl: process.env.GOTO_BASE_URL, // optional: https://api.getgo.com by default
+  });
+  // --- (the README leaves the sign-in to the app: consent at the emulator, then the callback) ---
+  const { url, state } = oauth.authorizationUrl({ params: { auto: 'approve', login_hint: 'ann' } });
+  const callback = (await fetch(url, { redirect: 'manual' })).headers.get('location') ?? '';
+  const { principal } = await oauth.handleCallback(callback, { state });
+  // --- README per-user usage, continued ---
+  // `principal`: what `oauth.handleCallback()` returned when this user signed in.
+  const asUser = goToKy(oauth.forPrincipal(principal));
+
+  const me = await asUser.get('identity/v1/Users/me').json<{ userName: string }>();
+  console.log(me.userName); // the user, not the app
+  await oauth.close(); // on shutdown
+  // --- end of README per-user usage ---
+
+  expect(log).toHaveBeenCalledWith('ann@example.com');
+  expect(emu.counters.authorizationCodeGrants).toBe(1);
+  expect(emu.counters.identityCalls).toBe(1);
 });
