@@ -6,19 +6,15 @@ import {
   tokenStoreKey,
 } from '@goto-auth/core';
 import { RedisTokenStore } from '@goto-auth/redis';
+import type { RedisServer } from '@goto-auth/test-support/redis';
 import { Redis } from 'ioredis';
 import { startWorker } from './lib/fork.ts';
+import { fmtInt, fmtRatio } from './lib/format.ts';
 import { CREDENTIALS, fakeGoToFetch } from './lib/goto.ts';
-import {
-  commandDelta,
-  describeDelta,
-  parseCommandStats,
-  type RedisServer,
-  total,
-} from './lib/redis.ts';
+import { commandDelta, describeDelta, parseCommandStats, total } from './lib/redis.ts';
 import type { Section } from './lib/report.ts';
 import { perCallRounds, type RoundsConfig } from './lib/rounds.ts';
-import { fmtInt, fmtRatio, median } from './lib/stats.ts';
+import { median } from './lib/stats.ts';
 import type { OAuthMemoryResult } from './workers/oauth-memory.ts';
 
 export interface OAuthPrincipalsConfig extends RoundsConfig {

@@ -3,8 +3,9 @@
  * path, principals held past maxPrincipals) as assertions. Its times are reported by the bench
  * only, never asserted here.
  */
+
+import { startRedis } from '@goto-auth/test-support/redis';
 import { expect, it } from 'vitest';
-import { startRedis } from '../src/lib/redis.ts';
 import { oauthPrincipals } from '../src/oauth.ts';
 
 it('sends no Redis command for cached getToken(principal) and holds at most maxPrincipals', async () => {
@@ -21,6 +22,6 @@ it('sends no Redis command for cached getToken(principal) and holds at most maxP
     );
     expect(correctness).toHaveLength(2);
   } finally {
-    await redis.stop();
+    await redis.close();
   }
 }, 120_000);
