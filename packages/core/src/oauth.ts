@@ -190,20 +190,23 @@ class OAuthClient implements GoToOAuth {
   #stateKey: Promise<CryptoKey> | undefined;
 
   constructor(options: GoToOAuthOptions) {
-    this.#o = resolveOAuthOptions(options);
-  }
-
-  /** @internal */
-  [SIGN_IN_INTERNALS](): SignInInternals {
-    const o = this.#o;
-    return {
-      redirectUri: o.redirectUri,
-      now: o.now,
-      stateKey: () => {
-        this.#stateKey ??= deriveStateKey(o.clientSecret, o.clientId);
-        return this.#stateKey;
+    const o = resolveOAuthOptions(options);
+    this.#o = o;
+    // Own, non-enumerable properties rather than class members with computed keys: such a
+    // member keeps the whole class in a bundle that never uses it (an app of createGoToAuth).
+    Object.defineProperties(this, {
+      [SIGN_IN_INTERNALS]: {
+        value: (): SignInInternals => ({
+          redirectUri: o.redirectUri,
+          now: o.now,
+          stateKey: () => {
+            this.#stateKey ??= deriveStateKey(o.clientSecret, o.clientId);
+            return this.#stateKey;
+          },
+        }),
       },
-    };
+      [INSPECT]: { value: () => `GoToOAuth ${JSON.stringify(this.toJSON())}` },
+    });
   }
 
   get baseUrl(): string {
@@ -493,10 +496,6 @@ class OAuthClient implements GoToOAuth {
       principals: this.#slots.size,
       closed: this.#closed,
     };
-  }
-
-  [INSPECT](): string {
-    return `GoToOAuth ${JSON.stringify(this.toJSON())}`;
   }
 }
 

@@ -257,6 +257,10 @@ class CookieSignInFlow implements SignInFlow {
     const cookiePath = /^\/[^;,\s]*$/.test(path) ? path : '/';
     this.#attributes = `Path=${cookiePath}; HttpOnly; SameSite=Lax${this.secure ? '; Secure' : ''}`;
     this.clearCookie = `${cookieName}=; ${this.#attributes}; Max-Age=0`;
+    // Not a class member with a computed key, which would keep the class in every bundle.
+    Object.defineProperty(this, INSPECT, {
+      value: () => `SignInFlow ${JSON.stringify(this.toJSON())}`,
+    });
     if (secret === undefined) {
       this.#key = inside.stateKey;
     } else {
@@ -357,10 +361,6 @@ class CookieSignInFlow implements SignInFlow {
       secure: this.secure,
       maxAgeSeconds: this.#maxAge,
     };
-  }
-
-  [INSPECT](): string {
-    return `SignInFlow ${JSON.stringify(this.toJSON())}`;
   }
 }
 
