@@ -5,7 +5,13 @@
 import { inspect } from 'node:util';
 import { EMULATOR_DEFAULTS, type EmulatorOptions, type GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, rejection } from '../../../tools/test-support/src/index.ts';
+import {
+  consent,
+  oauthClient,
+  onCleanup,
+  rejection,
+  signIn,
+} from '../../../tools/test-support/src/index.ts';
 import {
   createGoToOAuth,
   type GoToAuthEvent,
@@ -35,39 +41,12 @@ function client(
   clock: ManualClock,
   options: Partial<GoToOAuthOptions> = {},
 ): GoToOAuth {
-  const oauth = createGoToOAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
+  return oauthClient(emu, {
     redirectUri: REDIRECT_URI,
-    baseUrl: emu.url,
     now: clock.now,
     timers: NO_TIMERS,
-    minGrantInterval: 0,
-    retry: { baseDelay: 1, maxDelay: 20 },
-    logger: false,
     ...options,
   });
-  onCleanup(() => oauth.close());
-  return oauth;
-}
-
-/** Follows the authorization URL the way a browser would, with the emulator answering at once. */
-async function consent(
-  oauth: GoToOAuth,
-  user: { userId: string },
-  decision: 'approve' | 'deny' = 'approve',
-): Promise<{ callback: string; state: string }> {
-  const { url, state } = oauth.authorizationUrl({
-    params: { auto: decision, login_hint: user.userId },
-  });
-  const res = await fetch(url, { redirect: 'manual' });
-  expect(res.status).toBe(302);
-  return { callback: res.headers.get('location') ?? '', state };
-}
-
-async function signIn(oauth: GoToOAuth, user: { userId: string }) {
-  const { callback, state } = await consent(oauth, user);
-  return oauth.handleCallback(callback, { state });
 }
 
 function tokenRequests(emu: GoToEmulator) {

@@ -6,9 +6,12 @@
 import { inspect } from 'node:util';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, rejection } from '../../../tools/test-support/src/index.ts';
 import {
-  createGoToOAuth,
+  followAuthorization,
+  oauthClient,
+  rejection,
+} from '../../../tools/test-support/src/index.ts';
+import {
   createSignInFlow,
   type GoToAuthError,
   type GoToOAuth,
@@ -34,18 +37,12 @@ function client(
   clock: ManualClock,
   options: Partial<GoToOAuthOptions> = {},
 ): GoToOAuth {
-  const oauth = createGoToOAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
+  return oauthClient(emu, {
     redirectUri: REDIRECT_URI,
-    baseUrl: emu.url,
     now: clock.now,
     timers: NO_TIMERS,
-    logger: false,
     ...options,
   });
-  onCleanup(() => oauth.close());
-  return oauth;
 }
 
 /** The `Cookie` header a browser sends back for a `Set-Cookie` value. */
@@ -64,9 +61,7 @@ async function browse(
     ...options,
     params: { auto: decision, login_hint: user.userId },
   });
-  const res = await fetch(url, { redirect: 'manual' });
-  expect(res.status).toBe(302);
-  return { callback: res.headers.get('location') ?? '', setCookie, cookie: cookieOf(setCookie) };
+  return { callback: await followAuthorization(url), setCookie, cookie: cookieOf(setCookie) };
 }
 
 function exchanges(emu: GoToEmulator): number {
