@@ -11,11 +11,12 @@ import {
   isGoToAuthError,
 } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
+import { Browser, expectProblemResponse } from '@goto-auth/test-support';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import express4 from 'express4';
 import { describe, expect, it, vi } from 'vitest';
 import { type GoToSignInOptions, goToSignIn, goToUser } from '../src/index.js';
-import { Browser, emulator, expectProblemResponse, onCleanup, serve } from './helpers.js';
+import { emulator, onCleanup, serve } from './helpers.js';
 
 const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
 const BOB = { userId: 'bob', password: 'pw-bob', email: 'bob@example.com' };
