@@ -8,7 +8,7 @@ import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
 import {
   followAuthorization,
-  oauthClient,
+  oauthClientOnClock,
   rejection,
 } from '../../../tools/test-support/src/index.ts';
 import {
@@ -19,7 +19,7 @@ import {
   type SignInFlow,
   type SignInStartOptions,
 } from '../src/index.js';
-import { emulator, ManualClock, NO_TIMERS } from './helpers.js';
+import { emulator, ManualClock } from './helpers.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/goto/callback';
 const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
@@ -32,18 +32,9 @@ async function setup(options: Partial<GoToOAuthOptions> = {}) {
   return { clock, emu, oauth };
 }
 
-function client(
-  emu: GoToEmulator,
-  clock: ManualClock,
-  options: Partial<GoToOAuthOptions> = {},
-): GoToOAuth {
-  return oauthClient(emu, {
-    redirectUri: REDIRECT_URI,
-    now: clock.now,
-    timers: NO_TIMERS,
-    ...options,
-  });
-}
+/** An OAuth client on the test's clock, with this file's redirect URI. */
+const client = (emu: GoToEmulator, clock: ManualClock, options: Partial<GoToOAuthOptions> = {}) =>
+  oauthClientOnClock(emu, clock, { redirectUri: REDIRECT_URI, ...options });
 
 /** The `Cookie` header a browser sends back for a `Set-Cookie` value. */
 function cookieOf(setCookie: string): string {

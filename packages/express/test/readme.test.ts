@@ -196,10 +196,5 @@ it('runs the README sign-in: login, consent, callback, then the user’s token o
   await expectReadmeSignIn(browser, login, base, '/goto/me');
 
   // The README shows this very code.
-  expectReadmeShows(
-    new URL('../README.md', import.meta.url),
-    '## Sign in with GoTo',
-    new URL(import.meta.url),
-    20,
-  );
+  expectReadmeShows(import.meta.url, '## Sign in with GoTo', 20);
 });

@@ -194,10 +194,5 @@ it('runs the README sign-in with GoTo against the emulator', async () => {
   await expectReadmeSignIn(browser, login, base, '/goto/me');
 
   // The README shows this very code.
-  expectReadmeShows(
-    new URL('../README.md', import.meta.url),
-    '## Sign in with GoTo',
-    new URL(import.meta.url),
-    30,
-  );
+  expectReadmeShows(import.meta.url, '## Sign in with GoTo', 30);
 });

@@ -8,10 +8,11 @@ import {
   type GoToOAuth,
   type GoToOAuthOptions,
   type GoToSignIn,
+  type GoToToken,
 } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { expect } from 'vitest';
-import { onCleanup } from './index.ts';
+import { NO_TIMERS, onCleanup } from './index.ts';
 
 /** The redirect URI the OAuth tests register (any loopback URI is accepted by the emulator). */
 export const OAUTH_REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
@@ -37,6 +38,18 @@ export function oauthClient(
   });
   onCleanup(() => oauth.close());
   return oauth;
+}
+
+/**
+ * {@link oauthClient} on a test's clock: `now` from `clock`, and timers that never fire (the
+ * test moves time itself).
+ */
+export function oauthClientOnClock(
+  server: { url: string },
+  clock: { now: () => number },
+  options: Partial<GoToOAuthOptions> = {},
+): GoToOAuth {
+  return oauthClient(server, { now: clock.now, timers: NO_TIMERS, ...options });
 }
 
 /**
@@ -69,6 +82,20 @@ export async function consent(
 export async function signIn(oauth: GoToOAuth, user: { userId: string }): Promise<GoToSignIn> {
   const { callback, state } = await consent(oauth, user);
   return oauth.handleCallback(callback, { state });
+}
+
+/**
+ * The tokens many callers got at once for one principal after its token expired: one token
+ * (a single refresh), not `before`, and for `principal`.
+ */
+export function expectOneNewToken(
+  tokens: readonly GoToToken[],
+  before: GoToToken,
+  principal: string,
+): void {
+  expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+  expect(tokens[0]?.accessToken).not.toBe(before.accessToken);
+  expect(tokens[0]?.principal).toBe(principal);
 }
 
 /** A browser for sign-in tests: follows no redirect by itself, keeps cookies by name. */
