@@ -1,4 +1,5 @@
 import {
+  EMULATOR_DEFAULT_USER,
   EMULATOR_DEFAULTS,
   type EmulatorUser,
   type GoToEmulator,
@@ -19,14 +20,7 @@ import { EMULATOR_TOKEN_TTL_SECONDS, type SampleConfig } from './config.js';
  * Login), and two people who can "Sign in with GoTo" on its consent page.
  */
 export const EMULATOR_USERS: EmulatorUser[] = [
-  {
-    userId: EMULATOR_DEFAULTS.userId,
-    password: EMULATOR_DEFAULTS.password,
-    organizerKey: EMULATOR_DEFAULTS.organizerKey,
-    accountKey: EMULATOR_DEFAULTS.accountKey,
-    firstName: EMULATOR_DEFAULTS.firstName,
-    lastName: EMULATOR_DEFAULTS.lastName,
-  },
+  EMULATOR_DEFAULT_USER,
   { userId: 'ann@example.com', password: 'ann-password', firstName: 'Ann', lastName: 'Lee' },
   { userId: 'bob@example.com', password: 'bob-password', firstName: 'Bob', lastName: 'Kim' },
 ];

@@ -2,9 +2,7 @@
  * axios for many users: `attachGoToAuth(instance, oauth.forPrincipal(principal))` calls GoTo as
  * that user, and a rejected token is refreshed for that user, once, and the call retried.
  */
-import { createGoToOAuth } from '@goto-auth/core';
-import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import { emulator, onCleanup } from '@goto-auth/test-support';
+import { emulator, oauthClient, signIn as signInWith } from '@goto-auth/test-support';
 import axios from 'axios';
 import { expect, it } from 'vitest';
 import { attachGoToAuth } from '../src/index.js';
@@ -14,22 +12,8 @@ const BOB = { userId: 'bob', password: 'pw-bob', email: 'bob@example.com' };
 
 it('attachGoToAuth(instance, oauth.forPrincipal(p)) calls GoTo as that user, and recovers from a revoked token with one refresh', async () => {
   const emu = await emulator({ users: [ANN, BOB] });
-  const oauth = createGoToOAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
-    redirectUri: 'http://127.0.0.1:3000/auth/callback',
-    baseUrl: emu.url,
-    minGrantInterval: 0,
-    logger: false,
-  });
-  onCleanup(() => oauth.close());
-  const signIn = async (userId: string) => {
-    const { url, state } = oauth.authorizationUrl({
-      params: { auto: 'approve', login_hint: userId },
-    });
-    const res = await fetch(url, { redirect: 'manual' });
-    return (await oauth.handleCallback(res.headers.get('location') ?? '', { state })).principal;
-  };
+  const oauth = oauthClient(emu);
+  const signIn = async (userId: string) => (await signInWith(oauth, { userId })).principal;
   const ann = await signIn(ANN.userId);
   const bob = await signIn(BOB.userId);
   const asUser = (principal: string) => {

@@ -8,9 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, rejection, serve } from '../../../tools/test-support/src/index.ts';
 import {
-  createGoToOAuth,
+  followAuthorization,
+  oauthClient,
+  rejection,
+  serve,
+} from '../../../tools/test-support/src/index.ts';
+import {
   type GoToOAuth,
   type GoToOAuthOptions,
   MemoryTokenStore,
@@ -187,21 +191,15 @@ function client(
   clock: ManualClock,
   options: Partial<GoToOAuthOptions> = {},
 ): GoToOAuth {
-  const oauth = createGoToOAuth({
+  return oauthClient(server, {
     clientId: CLIENT.id,
     clientSecret: CLIENT.secret,
     redirectUri: REDIRECT_URI,
     authUrl: server.url,
-    baseUrl: server.url,
     now: clock.now,
     timers: NO_TIMERS,
-    minGrantInterval: 0,
-    retry: { baseDelay: 1, maxDelay: 20 },
-    logger: false,
     ...options,
   });
-  onCleanup(() => oauth.close());
-  return oauth;
 }
 
 /** Follows the authorization URL as a browser would; the server's 302 is the callback. */
@@ -213,9 +211,7 @@ async function consent(
     scope: 'identity:scim.me',
     params: { login_hint: user },
   });
-  const res = await fetch(url, { redirect: 'manual' });
-  expect(res.status).toBe(302);
-  return { callback: res.headers.get('location') ?? '', state };
+  return { callback: await followAuthorization(url), state };
 }
 
 async function signIn(oauth: GoToOAuth, user: keyof typeof USERS) {

@@ -6,9 +6,12 @@
 import { inspect } from 'node:util';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, rejection } from '../../../tools/test-support/src/index.ts';
 import {
-  createGoToOAuth,
+  followAuthorization,
+  oauthClientOnClock,
+  rejection,
+} from '../../../tools/test-support/src/index.ts';
+import {
   createSignInFlow,
   type GoToAuthError,
   type GoToOAuth,
@@ -16,7 +19,7 @@ import {
   type SignInFlow,
   type SignInStartOptions,
 } from '../src/index.js';
-import { emulator, ManualClock, NO_TIMERS } from './helpers.js';
+import { emulator, ManualClock } from './helpers.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/goto/callback';
 const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
@@ -29,24 +32,9 @@ async function setup(options: Partial<GoToOAuthOptions> = {}) {
   return { clock, emu, oauth };
 }
 
-function client(
-  emu: GoToEmulator,
-  clock: ManualClock,
-  options: Partial<GoToOAuthOptions> = {},
-): GoToOAuth {
-  const oauth = createGoToOAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
-    redirectUri: REDIRECT_URI,
-    baseUrl: emu.url,
-    now: clock.now,
-    timers: NO_TIMERS,
-    logger: false,
-    ...options,
-  });
-  onCleanup(() => oauth.close());
-  return oauth;
-}
+/** An OAuth client on the test's clock, with this file's redirect URI. */
+const client = (emu: GoToEmulator, clock: ManualClock, options: Partial<GoToOAuthOptions> = {}) =>
+  oauthClientOnClock(emu, clock, { redirectUri: REDIRECT_URI, ...options });
 
 /** The `Cookie` header a browser sends back for a `Set-Cookie` value. */
 function cookieOf(setCookie: string): string {
@@ -64,9 +52,7 @@ async function browse(
     ...options,
     params: { auto: decision, login_hint: user.userId },
   });
-  const res = await fetch(url, { redirect: 'manual' });
-  expect(res.status).toBe(302);
-  return { callback: res.headers.get('location') ?? '', setCookie, cookie: cookieOf(setCookie) };
+  return { callback: await followAuthorization(url), setCookie, cookie: cookieOf(setCookie) };
 }
 
 function exchanges(emu: GoToEmulator): number {

@@ -1,3 +1,5 @@
+import type { EmulatorUser } from './types.js';
+
 /**
  * The client and user an emulator accepts when `clients` / `users` are not given. The values
  * come from GoTo's documented Direct Login example (keys, names).
@@ -32,3 +34,19 @@ export const EMULATOR_DEFAULT_SCOPES: readonly string[] = Object.freeze([
   'users.v1.lines.read',
   'calls.v2.initiate',
 ]);
+
+/**
+ * The user an emulator accepts when `users` is not given: {@link EMULATOR_DEFAULTS}' login id,
+ * password, keys and name, with its personal access token. Put it in `users` beside your own
+ * users to keep it. Frozen, its token list too.
+ */
+export const EMULATOR_DEFAULT_USER: Readonly<EmulatorUser> = Object.freeze({
+  userId: EMULATOR_DEFAULTS.userId,
+  password: EMULATOR_DEFAULTS.password,
+  organizerKey: EMULATOR_DEFAULTS.organizerKey,
+  accountKey: EMULATOR_DEFAULTS.accountKey,
+  firstName: EMULATOR_DEFAULTS.firstName,
+  lastName: EMULATOR_DEFAULTS.lastName,
+  // Frozen at run time; typed as EmulatorUser's list so it goes in `users` as it is.
+  personalAccessTokens: Object.freeze([EMULATOR_DEFAULTS.personalAccessToken]) as string[],
+});

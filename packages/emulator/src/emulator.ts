@@ -11,7 +11,7 @@ import {
   resolveRedirectUri,
 } from './authorize.js';
 import { createClock } from './clock.js';
-import { EMULATOR_DEFAULTS } from './defaults.js';
+import { EMULATOR_DEFAULT_USER, EMULATOR_DEFAULTS } from './defaults.js';
 import { answerFault, FaultPlan } from './faults.js';
 import {
   basicCredentials,
@@ -41,7 +41,6 @@ import type {
   EmulatorOptions,
   EmulatorRateLimit,
   EmulatorRequestLogEntry,
-  EmulatorUser,
   GoToEmulator,
 } from './types.js';
 
@@ -93,17 +92,6 @@ const PAGE_HEADERS = {
 type Site = 'all' | 'api' | 'authentication';
 
 type TokenEndpoint = 'legacy' | 'v2' | 'oauth';
-
-/** The default user: the documented example, with a personal access token. */
-const DEFAULT_USER: EmulatorUser = {
-  userId: EMULATOR_DEFAULTS.userId,
-  password: EMULATOR_DEFAULTS.password,
-  organizerKey: EMULATOR_DEFAULTS.organizerKey,
-  accountKey: EMULATOR_DEFAULTS.accountKey,
-  firstName: EMULATOR_DEFAULTS.firstName,
-  lastName: EMULATOR_DEFAULTS.lastName,
-  personalAccessTokens: [EMULATOR_DEFAULTS.personalAccessToken],
-};
 
 type Exchange = Omit<EmulatorRequestLogEntry, 'at' | 'status'> & { started: number };
 
@@ -189,7 +177,7 @@ class Emulator implements GoToEmulator {
     this.#refreshReuse = options.refreshTokenReuse ?? false;
     this.#rotateRefresh = options.rotateRefreshTokens ?? false;
     this.#users = new Map();
-    for (const user of options.users ?? [DEFAULT_USER]) {
+    for (const user of options.users ?? [EMULATOR_DEFAULT_USER]) {
       if (this.#users.has(user.userId)) {
         throw new Error(`startEmulator: duplicate user ${JSON.stringify(user.userId)}`);
       }

@@ -1,4 +1,4 @@
-export { EMULATOR_DEFAULT_SCOPES, EMULATOR_DEFAULTS } from './defaults.js';
+export { EMULATOR_DEFAULT_SCOPES, EMULATOR_DEFAULT_USER, EMULATOR_DEFAULTS } from './defaults.js';
 export { startEmulator } from './emulator.js';
 export type {
   EmulatorClient,

@@ -11,6 +11,7 @@ import {
   isGoToAuthError,
 } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
+import { Browser, expectProblemResponse } from '@goto-auth/test-support';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import express4 from 'express4';
 import { describe, expect, it, vi } from 'vitest';
@@ -21,39 +22,9 @@ const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
 const BOB = { userId: 'bob', password: 'pw-bob', email: 'bob@example.com' };
 const CALLBACK = '/auth/goto/callback';
 
-/** A browser: follows nothing by itself, keeps cookies by name. */
-class Browser {
-  readonly jar = new Map<string, string>();
-  /** Every Set-Cookie header value received, in order. */
-  readonly setCookies: string[] = [];
-
-  async get(url: string): Promise<Response> {
-    const cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: cookie === '' ? {} : { cookie },
-    });
-    for (const header of response.headers.getSetCookie()) {
-      this.setCookies.push(header);
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (value === '' || /max-age=0/i.test(header)) this.jar.delete(name);
-      else this.jar.set(name, value);
-    }
-    return response;
-  }
-
-  /** Login, GoTo's consent, and the callback; returns the callback's answer. */
-  async signIn(app: string, query = ''): Promise<{ callback: string; answer: Response }> {
-    const login = await this.get(`${app}/auth/goto/login${query}`);
-    expect(login.status).toBe(302);
-    const consent = await this.get(login.headers.get('location') ?? '');
-    expect(consent.status).toBe(302);
-    const callback = consent.headers.get('location') ?? '';
-    return { callback, answer: await this.get(callback) };
-  }
+/** The login route of the app at `url`, with `query` (`?user=bob`, say). */
+function loginAt(url: string, query = ''): string {
+  return `${url}/auth/goto/login${query}`;
 }
 
 /** The app's own session: a random id in a cookie, the principal on the server. */
@@ -129,36 +100,6 @@ function tokenRequests(emu: GoToEmulator): number {
   return emu.requests.filter((r) => r.path === '/oauth/token').length;
 }
 
-/** Asserts a 400-family problem+json answer that carries nothing it must not. */
-async function expectProblem(
-  response: Response,
-  status: number,
-  code: string,
-  forbidden: string[] = [],
-): Promise<void> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  const text = await response.text();
-  expect(JSON.parse(text)).toEqual({
-    type: `https://goto-auth.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
-    title: expect.any(String),
-    status,
-    detail: expect.any(String),
-    code,
-  });
-  expect(text).not.toMatch(/\bat .*\(|\.ts:\d+/);
-  for (const secret of [EMULATOR_DEFAULTS.clientSecret, ...forbidden]) {
-    expect(text).not.toContain(secret);
-  }
-}
-
-function stateCookie(browser: Browser): string | undefined {
-  return browser.setCookies.find(
-    (header) => header.startsWith('goto_auth_state=') && !/Max-Age=0/.test(header),
-  );
-}
-
 describe('goToSignIn', () => {
   it('signs a user in: login, consent, callback, then goToUser gives their token', async () => {
     const { emu, url, oauth, session } = await setup();
@@ -195,8 +136,8 @@ describe('goToSignIn', () => {
     const { url } = await setup();
     const ann = new Browser();
     const bob = new Browser();
-    await ann.signIn(url, '?user=ann');
-    await bob.signIn(url, '?user=bob');
+    await ann.signIn(loginAt(url, '?user=ann'));
+    await bob.signIn(loginAt(url, '?user=bob'));
     expect(await (await ann.get(`${url}/me`)).json()).toMatchObject({ principal: ANN.email });
     expect(await (await bob.get(`${url}/me`)).json()).toMatchObject({ principal: BOB.email });
   });
@@ -205,7 +146,7 @@ describe('goToSignIn', () => {
     const { url } = await setup();
     const browser = new Browser();
     await browser.get(`${url}/auth/goto/login`);
-    const header = stateCookie(browser) ?? '';
+    const header = browser.stateCookie() ?? '';
     const attributes = header
       .split(';')
       .slice(1)
@@ -223,7 +164,7 @@ describe('goToSignIn', () => {
     const browser = new Browser();
     const login = await browser.get(`${url}/auth/goto/login`);
     expect(login.status).toBe(302);
-    const header = stateCookie(browser) ?? '';
+    const header = browser.stateCookie() ?? '';
     expect(header.split(';').map((part) => part.trim())).toEqual(
       expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Secure', `Path=${CALLBACK}`]),
     );
@@ -232,7 +173,7 @@ describe('goToSignIn', () => {
   it('answers a replayed callback 400 problem+json, with no stack, token, code or secret', async () => {
     const { emu, url, oauth } = await setup();
     const browser = new Browser();
-    const { callback } = await browser.signIn(url);
+    const { callback } = await browser.signIn(loginAt(url));
     const code = new URL(callback).searchParams.get('code') ?? '';
     const accessToken = oauth.cachedToken(ANN.email)?.accessToken ?? '';
     expect(code).not.toBe('');
@@ -240,7 +181,7 @@ describe('goToSignIn', () => {
 
     // The browser already dropped the state cookie: nothing to check the state against.
     const again = await browser.get(callback);
-    await expectProblem(again, 400, 'STATE_MISMATCH', [code, accessToken]);
+    await expectProblemResponse(again, 400, 'STATE_MISMATCH', [code, accessToken]);
     expect(tokenRequests(emu)).toBe(1);
 
     // An attacker who kept the cookie too: the cookie holds, GoTo refuses the spent code.
@@ -252,7 +193,7 @@ describe('goToSignIn', () => {
     expect((await thief.get(stolen)).status).toBe(302);
     for (const [name, value] of saved) thief.jar.set(name, value);
     const replay = await thief.get(stolen);
-    await expectProblem(replay, 400, 'INVALID_CALLBACK', [
+    await expectProblemResponse(replay, 400, 'INVALID_CALLBACK', [
       new URL(stolen).searchParams.get('code') ?? '',
       saved.get('goto_auth_state') ?? '',
     ]);
@@ -273,7 +214,7 @@ describe('goToSignIn', () => {
     browser.jar.set('goto_auth_state', `${forged}.${mac}`);
 
     const answer = await browser.get(consent.headers.get('location') ?? '');
-    await expectProblem(answer, 400, 'STATE_MISMATCH', [value]);
+    await expectProblemResponse(answer, 400, 'STATE_MISMATCH', [value]);
     expect(tokenRequests(emu)).toBe(0);
     expect(emu.counters.authorizationCodeGrants).toBe(0);
     expect(browser.jar.has('goto_auth_state')).toBe(false);
@@ -282,8 +223,8 @@ describe('goToSignIn', () => {
   it('answers a refused consent 400 ACCESS_DENIED', async () => {
     const { emu, url } = await setup();
     const browser = new Browser();
-    const { answer } = await browser.signIn(url, '?decision=deny');
-    await expectProblem(answer, 400, 'ACCESS_DENIED');
+    const { answer } = await browser.signIn(loginAt(url, '?decision=deny'));
+    await expectProblemResponse(answer, 400, 'ACCESS_DENIED');
     expect(tokenRequests(emu)).toBe(0);
   });
 
@@ -295,7 +236,7 @@ describe('goToSignIn', () => {
     emu.fault({ type: 'status', status: 503 });
     const answer = await browser.get(consent.headers.get('location') ?? '');
     expect(answer.headers.get('retry-after')).toBe('5');
-    await expectProblem(answer, 503, 'SERVER_ERROR');
+    await expectProblemResponse(answer, 503, 'SERVER_ERROR');
   });
 
   it('sends the user to a local returnTo only, else to the default', async () => {
@@ -307,7 +248,7 @@ describe('goToSignIn', () => {
       ['?returnTo=/a&returnTo=/b', '/home'],
       ['', '/home'],
     ] as const) {
-      const { answer } = await new Browser().signIn(url, query);
+      const { answer } = await new Browser().signIn(loginAt(url, query));
       expect(answer.headers.get('location')).toBe(expected);
     }
   });
@@ -327,11 +268,11 @@ describe('goToSignIn', () => {
       res.status(599).end();
     };
     app.use(handler);
-    expect((await new Browser().signIn(url)).answer.status).toBe(303);
+    expect((await new Browser().signIn(loginAt(url))).answer.status).toBe(303);
     mode = 'throw';
-    expect((await new Browser().signIn(url)).answer.status).toBe(599);
+    expect((await new Browser().signIn(loginAt(url))).answer.status).toBe(599);
     mode = 'reject';
-    expect((await new Browser().signIn(url)).answer.status).toBe(599);
+    expect((await new Browser().signIn(loginAt(url))).answer.status).toBe(599);
     expect(handled.mock.calls).toEqual([['session store down'], ['session store down']]);
   });
 
@@ -344,7 +285,7 @@ describe('goToSignIn', () => {
     };
     app.use(handler);
     const browser = new Browser();
-    const { answer } = await browser.signIn(url, '?decision=deny');
+    const { answer } = await browser.signIn(loginAt(url, '?decision=deny'));
     expect(answer.status).toBe(418);
     expect(isGoToAuthError(seen[0])).toBe(true);
     expect((seen[0] as GoToAuthError).code).toBe('ACCESS_DENIED');
@@ -377,7 +318,7 @@ describe('goToSignIn', () => {
       res.status(404).send('not here');
     });
     const browser = new Browser();
-    const { answer } = await browser.signIn(url);
+    const { answer } = await browser.signIn(loginAt(url));
     expect(answer.status).toBe(302);
     expect([...session.byId.values()]).toEqual([ANN.email]);
     expect((await browser.get(`${url}/auth/goto/other`)).status).toBe(404);
@@ -411,13 +352,13 @@ describe('goToSignIn', () => {
   it('works on Express 4', async () => {
     const { url } = await setup({}, {}, express4 as unknown as () => Express);
     const browser = new Browser();
-    const { answer } = await browser.signIn(url, '?returnTo=/me');
+    const { answer } = await browser.signIn(loginAt(url, '?returnTo=/me'));
     expect(answer.status).toBe(302);
     expect(answer.headers.get('location')).toBe('/me');
     const me = await browser.get(`${url}/me`);
     expect(await me.json()).toEqual({ principal: ANN.email, me: 200 });
     const bad = await new Browser().get(`${url}${CALLBACK}?code=x&state=y`);
-    await expectProblem(bad, 400, 'STATE_MISMATCH');
+    await expectProblemResponse(bad, 400, 'STATE_MISMATCH');
   });
 });
 
@@ -425,11 +366,11 @@ describe('goToUser', () => {
   it('answers 401 LOGIN_REQUIRED without a session, 200 after signing in, 401 after signOut', async () => {
     const { url, oauth } = await setup();
     const browser = new Browser();
-    await expectProblem(await browser.get(`${url}/me`), 401, 'LOGIN_REQUIRED');
-    await browser.signIn(url);
+    await expectProblemResponse(await browser.get(`${url}/me`), 401, 'LOGIN_REQUIRED');
+    await browser.signIn(loginAt(url));
     expect((await browser.get(`${url}/me`)).status).toBe(200);
     await oauth.signOut(ANN.email);
-    await expectProblem(await browser.get(`${url}/me`), 401, 'LOGIN_REQUIRED');
+    await expectProblemResponse(await browser.get(`${url}/me`), 401, 'LOGIN_REQUIRED');
   });
 
   it('takes an async getPrincipal, and answers 500 without details when it fails', async () => {
@@ -463,14 +404,14 @@ describe('goToUser', () => {
       },
     );
     const browser = new Browser();
-    await expectProblem(await browser.get(`${url}/async`), 401, 'LOGIN_REQUIRED');
-    await browser.signIn(url);
+    await expectProblemResponse(await browser.get(`${url}/async`), 401, 'LOGIN_REQUIRED');
+    await browser.signIn(loginAt(url));
     expect(await (await browser.get(`${url}/async`)).json()).toEqual({ principal: ANN.email });
     const broken = await browser.get(`${url}/broken`);
-    await expectProblem(broken, 500, 'UNEXPECTED_ERROR', ['secret-in-a-bug']);
+    await expectProblemResponse(broken, 500, 'UNEXPECTED_ERROR', ['secret-in-a-bug']);
     expect(String(error.mock.calls[0]?.[0])).toContain('unexpected TypeError');
     expect(String(error.mock.calls[0]?.[0])).not.toContain('secret-in-a-bug');
-    await expectProblem(await browser.get(`${url}/rejected`), 500, 'UNEXPECTED_ERROR');
+    await expectProblemResponse(await browser.get(`${url}/rejected`), 500, 'UNEXPECTED_ERROR');
   });
 
   it("treats an empty or null principal as nobody, and with onError: 'next' passes LOGIN_REQUIRED on", async () => {
@@ -502,8 +443,8 @@ describe('goToUser', () => {
       res.status(302).set('location', '/auth/goto/login').end();
     };
     app.use(handler);
-    await expectProblem(await fetch(`${url}/empty`), 401, 'LOGIN_REQUIRED');
-    await expectProblem(await fetch(`${url}/null`), 401, 'LOGIN_REQUIRED');
+    await expectProblemResponse(await fetch(`${url}/empty`), 401, 'LOGIN_REQUIRED');
+    await expectProblemResponse(await fetch(`${url}/null`), 401, 'LOGIN_REQUIRED');
     const next = await fetch(`${url}/next`, { redirect: 'manual' });
     expect(next.status).toBe(302);
     expect(seen).toEqual(['LOGIN_REQUIRED']);

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type AddressInfo } from 'node:net';
 import { createGoToAuth, createGoToOAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import { stubGoToEnv } from '@goto-auth/test-support';
+import {
+  Browser,
+  expectReadmeShows,
+  expectReadmeSignIn,
+  stubGoToEnv,
+} from '@goto-auth/test-support';
 import { freePort } from '@goto-auth/test-support/net';
 import express from 'express';
 import { expect, it, vi } from 'vitest';
@@ -182,46 +186,15 @@ it('runs the README sign-in: login, consent, callback, then the user’s token o
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${port}`;
 
-  const jar = new Map<string, string>();
-  const get = async (url: string) => {
-    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: { connection: 'close', ...(cookie === '' ? {} : { cookie }) },
-    });
-    for (const header of response.headers.getSetCookie()) {
-      const [pair = ''] = header.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (value === '') jar.delete(name);
-      else jar.set(name, value);
-    }
-    return response;
-  };
-
-  expect((await get(`${base}/goto/me`)).status).toBe(401);
-  const login = await get(`${base}/auth/goto/login?returnTo=/goto/me`);
+  const browser = new Browser({ close: true });
+  expect((await browser.get(`${base}/goto/me`)).status).toBe(401);
+  const login = await browser.get(`${base}/auth/goto/login?returnTo=/goto/me`);
   expect(new URL(login.headers.get('location') ?? '').searchParams.get('scope')).toBe(
     'identity:scim.me',
   );
   // The emulator's consent page, answered at once for its default user.
-  const consent = await get(`${login.headers.get('location')}&auto=approve`);
-  const callback = await get(consent.headers.get('location') ?? '');
-  expect(callback.status).toBe(302);
-  expect(callback.headers.get('location')).toBe('/goto/me');
-  const me = await get(`${base}/goto/me`);
-  expect(me.status).toBe(200);
-  expect(await me.json()).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+  await expectReadmeSignIn(browser, login, base, '/goto/me');
 
   // The README shows this very code.
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## Sign in with GoTo'));
-  const shown = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-  const lines = (text: string) =>
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('import '));
-  const test = readFileSync(new URL(import.meta.url), 'utf8');
-  expect(lines(shown).length).toBeGreaterThan(20);
-  expect(lines(test)).toEqual(expect.arrayContaining(lines(shown)));
+  expectReadmeShows(import.meta.url, '## Sign in with GoTo', 20);
 });

@@ -2,15 +2,14 @@
  * ky for many users: `oauth.forPrincipal(principal)` is a token source, so `goToKy` and
  * `goToAuthHooks` call GoTo as that user, and a rejected token is refreshed for that user only.
  */
-import { createGoToOAuth, type GoToOAuth } from '@goto-auth/core';
-import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
-import { onCleanup } from '@goto-auth/test-support';
+import type { GoToOAuth } from '@goto-auth/core';
+import type { GoToEmulator } from '@goto-auth/emulator';
+import { oauthClient, signIn as signInWith } from '@goto-auth/test-support';
 import ky from 'ky';
 import { describe, expect, it } from 'vitest';
 import { goToAuthHooks, goToKy } from '../src/index.js';
 import { emulator } from './helpers.js';
 
-const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
 const BOB = { userId: 'bob', password: 'pw-bob', email: 'bob@example.com' };
 const ME = 'identity/v1/Users/me';
@@ -20,24 +19,12 @@ interface ScimMe {
 }
 
 function oauthFor(emu: GoToEmulator): GoToOAuth {
-  const oauth = createGoToOAuth({
-    clientId: EMULATOR_DEFAULTS.clientId,
-    clientSecret: EMULATOR_DEFAULTS.clientSecret,
-    redirectUri: REDIRECT_URI,
-    baseUrl: emu.url,
-    minGrantInterval: 0,
-    logger: false,
-  });
-  onCleanup(() => oauth.close());
-  return oauth;
+  return oauthClient(emu);
 }
 
+/** Signs `user` in on `oauth`; resolves the principal. */
 async function signIn(oauth: GoToOAuth, user: { userId: string }): Promise<string> {
-  const { url, state } = oauth.authorizationUrl({
-    params: { auto: 'approve', login_hint: user.userId },
-  });
-  const res = await fetch(url, { redirect: 'manual' });
-  return (await oauth.handleCallback(res.headers.get('location') ?? '', { state })).principal;
+  return (await signInWith(oauth, user)).principal;
 }
 
 describe('ky per principal', () => {

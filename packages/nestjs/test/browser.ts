@@ -1,45 +1,12 @@
-import { expect } from 'vitest';
+import { Browser as SignInBrowser } from '@goto-auth/test-support';
 
-/** A browser for sign-in tests: follows no redirect by itself, keeps cookies by name. */
-export class Browser {
-  readonly jar = new Map<string, string>();
-  /** Every Set-Cookie header value received, in order. */
-  readonly setCookies: string[] = [];
-
-  async get(url: string): Promise<Response> {
-    const cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, {
-      redirect: 'manual',
-      // No idle keep-alive socket holds up app.close().
-      headers: { connection: 'close', ...(cookie === '' ? {} : { cookie }) },
-    });
-    for (const header of response.headers.getSetCookie()) {
-      this.setCookies.push(header);
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (value === '' || /max-age=0/i.test(header)) this.jar.delete(name);
-      else this.jar.set(name, value);
-    }
-    return response;
-  }
-
-  /** Login, GoTo's consent (answered at once by the emulator), and the callback. */
-  async signIn(loginUrl: string): Promise<{ callback: string; answer: Response }> {
-    const login = await this.get(loginUrl);
-    expect(login.status).toBe(302);
-    const consent = await this.get(login.headers.get('location') ?? '');
-    expect(consent.status).toBe(302);
-    const callback = consent.headers.get('location') ?? '';
-    return { callback, answer: await this.get(callback) };
-  }
-
-  /** The state cookie's Set-Cookie header from the latest login. */
-  stateCookie(name = 'goto_auth_state'): string | undefined {
-    return this.setCookies.findLast(
-      (header) => header.startsWith(`${name}=`) && !/max-age=0/i.test(header),
-    );
+/**
+ * A browser for sign-in tests that sends `Connection: close`: no idle keep-alive socket holds
+ * up app.close().
+ */
+export class Browser extends SignInBrowser {
+  constructor() {
+    super({ close: true });
   }
 }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { GoToOAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
-import { onCleanup } from '@goto-auth/test-support';
+import { expectProblemResponse, onCleanup } from '@goto-auth/test-support';
 import {
   Controller,
   Get,
@@ -144,35 +144,13 @@ function tokenRequests(emu: GoToEmulator): number {
   return emu.requests.filter((r) => r.path === '/oauth/token').length;
 }
 
-async function expectProblem(
-  answer: globalThis.Response,
-  status: number,
-  code: string,
-  forbidden: string[] = [],
-): Promise<void> {
-  expect(answer.status).toBe(status);
-  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const text = await answer.text();
-  expect(JSON.parse(text)).toEqual({
-    type: `https://goto-auth.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
-    title: expect.any(String),
-    status,
-    detail: expect.any(String),
-    code,
-  });
-  expect(text).not.toMatch(/\bat .*\(|\.ts:\d+|stack/);
-  for (const secret of [EMULATOR_DEFAULTS.clientSecret, ...forbidden.filter(Boolean)]) {
-    expect(text).not.toContain(secret);
-  }
-}
-
 describe('GoToOAuthModule.forRoot with routes', () => {
   it('signs a user in over HTTP, then GoToOAuthService gives their token', async () => {
     const { emu, app, url, sessions } = await start((emu, redirectUri, sessions) =>
       GoToOAuthModule.forRoot({ ...oauthOptions(emu, redirectUri), routes: routes(sessions) }),
     );
     const browser = new Browser();
-    await expectProblem(await browser.get(`${url}/me`), 401, 'LOGIN_REQUIRED');
+    await expectProblemResponse(await browser.get(`${url}/me`), 401, 'LOGIN_REQUIRED');
 
     const login = await browser.get(`${url}/auth/goto/login?user=bob&returnTo=/me`);
     expect(login.status).toBe(302);
@@ -212,12 +190,15 @@ describe('GoToOAuthModule.forRoot with routes', () => {
     expect(accessToken).not.toBe('');
 
     // Without the state cookie (the browser dropped it): refused before any request.
-    await expectProblem(await browser.get(callback), 400, 'STATE_MISMATCH', [code, accessToken]);
+    await expectProblemResponse(await browser.get(callback), 400, 'STATE_MISMATCH', [
+      code,
+      accessToken,
+    ]);
     expect(tokenRequests(emu)).toBe(1);
     // With the cookie kept: GoTo refuses the spent code.
     for (const [name, value] of saved) browser.jar.set(name, value);
     const replay = await browser.get(callback);
-    await expectProblem(replay, 400, 'INVALID_CALLBACK', [
+    await expectProblemResponse(replay, 400, 'INVALID_CALLBACK', [
       code,
       accessToken,
       saved.get('goto_auth_state') ?? '',
@@ -235,7 +216,7 @@ describe('GoToOAuthModule.forRoot with routes', () => {
     const consent = await browser.get(login.headers.get('location') ?? '');
     const value = browser.jar.get('goto_auth_state') ?? '';
     browser.jar.set('goto_auth_state', `${value.slice(0, 10)}X${value.slice(11)}`);
-    await expectProblem(
+    await expectProblemResponse(
       await browser.get(consent.headers.get('location') ?? ''),
       400,
       'STATE_MISMATCH',
@@ -249,7 +230,7 @@ describe('GoToOAuthModule.forRoot with routes', () => {
       GoToOAuthModule.forRoot({ ...oauthOptions(emu, redirectUri), routes: routes(sessions) }),
     );
     const { answer } = await new Browser().signIn(`${url}/auth/goto/login?decision=deny`);
-    await expectProblem(answer, 400, 'ACCESS_DENIED');
+    await expectProblemResponse(answer, 400, 'ACCESS_DENIED');
     expect(tokenRequests(emu)).toBe(0);
   });
 
@@ -425,7 +406,7 @@ describe('GoToOAuthController, extended', () => {
     expect(answer.headers.get('location')).toBe('/welcome?to=%2Fme');
     expect(app.get(Users).seen).toEqual([BOB.email]);
     // No APP_FILTER here: the controller's own filter answers problem+json.
-    await expectProblem(
+    await expectProblemResponse(
       await browser.get(consent.headers.get('location') ?? ''),
       400,
       'STATE_MISMATCH',
@@ -485,9 +466,9 @@ describe('GoToOAuthModule on @nestjs/platform-fastify', () => {
       principal: BOB.email,
       me: 200,
     });
-    await expectProblem(await browser.get(callback), 400, 'STATE_MISMATCH');
+    await expectProblemResponse(await browser.get(callback), 400, 'STATE_MISMATCH');
     const denied = await new Browser().signIn(`${url}/auth/goto/login?decision=deny`);
-    await expectProblem(denied.answer, 400, 'ACCESS_DENIED');
+    await expectProblemResponse(denied.answer, 400, 'ACCESS_DENIED');
     expect(tokenRequests(emu)).toBe(1);
   });
 });

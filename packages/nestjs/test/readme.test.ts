@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import { onCleanup, stubGoToEnv } from '@goto-auth/test-support';
+import {
+  expectReadmeShows,
+  expectReadmeSignIn,
+  onCleanup,
+  stubGoToEnv,
+} from '@goto-auth/test-support';
 import { HttpService } from '@nestjs/axios';
 import { Controller, Get, type INestApplication, Module, Req } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
@@ -187,24 +191,8 @@ it('runs the README sign-in with GoTo against the emulator', async () => {
   expect((await browser.get(`${base}/goto/me`)).status).toBe(401);
   const login = await browser.get(`${base}/auth/goto/login?returnTo=/goto/me`);
   // The emulator's consent page, answered at once for its default user.
-  const consent = await browser.get(`${login.headers.get('location')}&auto=approve`);
-  const callback = await browser.get(consent.headers.get('location') ?? '');
-  expect(callback.status).toBe(302);
-  expect(callback.headers.get('location')).toBe('/goto/me');
-  const me = await browser.get(`${base}/goto/me`);
-  expect(me.status).toBe(200);
-  expect(await me.json()).toMatchObject({ organizerKey: EMULATOR_DEFAULTS.organizerKey });
+  await expectReadmeSignIn(browser, login, base, '/goto/me');
 
   // The README shows this very code.
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## Sign in with GoTo'));
-  const shown = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-  const lines = (text: string) =>
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('import '));
-  const test = readFileSync(new URL(import.meta.url), 'utf8');
-  expect(lines(shown).length).toBeGreaterThan(30);
-  expect(lines(test)).toEqual(expect.arrayContaining(lines(shown)));
+  expectReadmeShows(import.meta.url, '## Sign in with GoTo', 30);
 });

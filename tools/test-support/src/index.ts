@@ -28,6 +28,9 @@ import {
 } from '@goto-auth/emulator';
 import { afterEach, expect, vi } from 'vitest';
 
+export * from './oauth.ts';
+export * from './readme.ts';
+
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   // Every cleanup runs, even after one fails; the first failure is reported.

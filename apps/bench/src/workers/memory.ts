@@ -5,6 +5,7 @@
 import { createGoToAuth } from '@goto-auth/core';
 import { VirtualClock } from '../lib/clock.ts';
 import { CREDENTIALS, fakeGoToFetch } from '../lib/goto.ts';
+import { heapAfterGc } from '../lib/heap.ts';
 
 export interface MemoryResult {
   cycles: number;
@@ -17,17 +18,6 @@ export interface MemoryResult {
 }
 
 const cycles = Number(process.argv[2] ?? 10_000);
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function heapAfterGc(): Promise<number> {
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  // Let pending microtasks and finalizers settle between collections.
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 async function main(): Promise<void> {
   const clock = new VirtualClock();

@@ -6,6 +6,7 @@
  */
 import { createGoToOAuth, normalizeTokenResponse, type TokenStore } from '@goto-auth/core';
 import { CREDENTIALS } from '../lib/goto.ts';
+import { heapAfterGc } from '../lib/heap.ts';
 
 export interface OAuthMemoryResult {
   /** Principals touched at each heap reading: 0 (a fresh object, after a warm-up on another one), then more. */
@@ -22,16 +23,6 @@ export interface OAuthMemoryResult {
 
 const total = Number(process.argv[2] ?? 100_000);
 const CAP = 10_000;
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function heapAfterGc(): Promise<number> {
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 /** A store that holds nothing: every key has a fresh, valid token (a day left, a refresh token). */
 const synthesizing: TokenStore = {
