@@ -511,7 +511,8 @@ export class TokenManager implements GoToAuth {
       } catch (error) {
         this.#checkOpen();
         ended('unavailable');
-        this.#storeFailed('lock', error);
+        const failure = this.#storeFailure('lock', error);
+        if (failure !== undefined) throw failure;
         return NO_LOCK;
       }
       if (this.#closed) {
@@ -645,7 +646,8 @@ export class TokenManager implements GoToAuth {
       owned = await held.extend(this.#o.lockTtl);
     } catch (error) {
       this.#checkOpen();
-      this.#storeFailed('extend', error);
+      const failure = this.#storeFailure('extend', error);
+      if (failure !== undefined) throw failure;
       return true;
     }
     this.#checkOpen();
@@ -760,7 +762,8 @@ export class TokenManager implements GoToAuth {
       entry = await this.#o.store.get(key);
     } catch (error) {
       this.#checkOpen();
-      this.#storeFailed('get', error);
+      const failure = this.#storeFailure('get', error);
+      if (failure !== undefined) throw failure;
       return undefined;
     }
     this.#checkOpen();
@@ -795,18 +798,19 @@ export class TokenManager implements GoToAuth {
   }
 
   /**
-   * Decides what a store failure means: with `onStoreError: 'local'` a warning, and the refresh
-   * goes on without the store; otherwise the refresh fails (`STORE_ERROR`, retried), or with
-   * `UNEXPECTED_ERROR` when the store threw what looks like a bug (not retried).
+   * Decides what a store failure means, and says so rather than throwing: with
+   * `onStoreError: 'local'` a warning and `undefined` (the refresh goes on without the store);
+   * otherwise the error the refresh fails with: `STORE_ERROR` (retried), or `UNEXPECTED_ERROR`
+   * when the store threw what looks like a bug (not retried).
    */
-  #storeFailed(operation: string, error: unknown): void {
+  #storeFailure(operation: string, error: unknown): GoToAuthError | undefined {
     const message = `The token store failed on ${operation} (${this.#describe(error)}).`;
     if (this.#o.onStoreError === 'local') {
       this.#warn('STORE_UNAVAILABLE', message);
-      return;
+      return undefined;
     }
-    if (isGoToAuthError(error) && error.code !== 'STORE_ERROR') throw error;
-    throw new GoToAuthError(isBug(error) ? 'UNEXPECTED_ERROR' : 'STORE_ERROR', message, {
+    if (isGoToAuthError(error) && error.code !== 'STORE_ERROR') return error;
+    return new GoToAuthError(isBug(error) ? 'UNEXPECTED_ERROR' : 'STORE_ERROR', message, {
       cause: this.#safeCause(error),
     });
   }
