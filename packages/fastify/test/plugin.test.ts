@@ -249,7 +249,9 @@ describe('goToAuthPlugin', () => {
     fastify.get('/nope', { config: { goto: 'nope' } }, async () => ({ reached: true }));
     fastify.get('/lazy', async (request) => request.gotoToken('nope'));
     fastify.setErrorHandler((error, _request, reply) => {
-      reply.code(599).send({ code: (error as { code?: string }).code, message: error.message });
+      reply
+        .code(599)
+        .send({ code: (error as { code?: string }).code, message: (error as Error).message });
     });
 
     const nope = await fastify.inject('/nope');
