@@ -9,10 +9,19 @@ import {
   recorder as server,
 } from '@goto-auth/test-support';
 import axios, { AxiosError } from 'axios';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { attachGoToAuth } from '../src/index.js';
 
 const ME = '/admin/rest/v1/me';
+
+/**
+ * attachGoToAuth from a fresh copy of the module: its URL pattern is built when the file loads,
+ * and mutation testing must see a change to it.
+ */
+async function freshAttach(): Promise<typeof attachGoToAuth> {
+  vi.resetModules();
+  return (await import('../src/index.js')).attachGoToAuth;
+}
 
 interface Me {
   organizerKey: string;
@@ -247,9 +256,10 @@ describe('attachGoToAuth', () => {
     const a = auth(emu);
     const api = await server((_req, res) => json(res, 200, {}));
     const bearer = `Bearer ${(await a.getToken()).accessToken}`;
+    const attach = await freshAttach();
     // A base URL with trailing slashes, and a relative path with '//' inside.
     const slashed = axios.create({ baseURL: `${api.url}//` });
-    attachGoToAuth(slashed, a, { origins: [api.url] });
+    attach(slashed, a, { origins: [api.url] });
     await slashed.get('/a//b');
     await slashed.get('');
 
@@ -272,7 +282,7 @@ describe('attachGoToAuth', () => {
         return { data: {}, status: 200, statusText: 'OK', headers: {}, config, request: {} };
       },
     });
-    attachGoToAuth(goto, a);
+    (await freshAttach())(goto, a);
 
     await goto.get('//partner.example/x');
     await goto.get('s3://bucket/x');
