@@ -9,10 +9,19 @@ import {
   recorder as server,
 } from '@goto-auth/test-support';
 import axios, { AxiosError } from 'axios';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { attachGoToAuth } from '../src/index.js';
 
 const ME = '/admin/rest/v1/me';
+
+/**
+ * attachGoToAuth from a fresh copy of the module: its URL pattern is built when the file loads,
+ * and mutation testing must see a change to it.
+ */
+async function freshAttach(): Promise<typeof attachGoToAuth> {
+  vi.resetModules();
+  return (await import('../src/index.js')).attachGoToAuth;
+}
 
 interface Me {
   organizerKey: string;
@@ -242,6 +251,168 @@ describe('attachGoToAuth', () => {
     expect(emu.counters.meRejected).toBe(1);
   });
 
+  it('finds the origin of every URL shape axios builds', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const api = await server((_req, res) => json(res, 200, {}));
+    const bearer = `Bearer ${(await a.getToken()).accessToken}`;
+    const attach = await freshAttach();
+    // A base URL with trailing slashes, and a relative path with '//' inside.
+    const slashed = axios.create({ baseURL: `${api.url}//` });
+    attach(slashed, a, { origins: [api.url] });
+    await slashed.get('/a//b');
+    await slashed.get('');
+
+    expect(api.received.map((r) => [r.path, r.authorization])).toEqual([
+      ['/a//b', bearer],
+      ['//', bearer],
+    ]);
+  });
+
+  it('puts no token on a URL axios treats as absolute elsewhere, whatever its scheme', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    await a.getToken();
+    const seen: Array<[string | undefined, unknown]> = [];
+    // An adapter that answers at once: it shows the request as axios would send it.
+    const goto = axios.create({
+      baseURL: emu.url,
+      adapter: async (config) => {
+        seen.push([config.url, config.headers.get('Authorization')]);
+        return { data: {}, status: 200, statusText: 'OK', headers: {}, config, request: {} };
+      },
+    });
+    (await freshAttach())(goto, a);
+
+    await goto.get('//partner.example/x');
+    await goto.get('s3://bucket/x');
+    await goto.get('X-1.a+b://host/x');
+
+    expect(seen).toEqual([
+      ['//partner.example/x', undefined],
+      ['s3://bucket/x', undefined],
+      ['X-1.a+b://host/x', undefined],
+    ]);
+    expect(grants(emu)).toBe(1);
+  });
+
+  it('hands a request with a cached token to the adapter in the same tick', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const token = (await a.getToken()).accessToken;
+    const seen: unknown[] = [];
+    const goto = axios.create({
+      baseURL: emu.url,
+      adapter: async (config) => {
+        seen.push(config.headers.get('Authorization'));
+        return { data: {}, status: 200, statusText: 'OK', headers: {}, config, request: {} };
+      },
+    });
+    attachGoToAuth(goto, a);
+
+    const pending = goto.get(ME);
+    expect(seen).toEqual([`Bearer ${token}`]);
+    await pending;
+    // Another origin takes the same synchronous path, untouched.
+    const other = goto.get('https://partner.example/x');
+    expect(seen).toEqual([`Bearer ${token}`, undefined]);
+    await other;
+  });
+
+  it('retries a body axios can send again (none, null, a Buffer) and not a web stream', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    let first = (await a.getToken()).accessToken;
+    const api = await server((req, res) => {
+      if (req.headers.authorization === `Bearer ${first}`) json(res, 401, {});
+      else json(res, 200, { ok: true });
+    });
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    expect((await goto.post('/null', null)).data).toEqual({ ok: true });
+    first = (await a.getToken()).accessToken;
+    expect((await goto.post('/buffer', Buffer.from('bytes'))).data).toEqual({ ok: true });
+    expect(api.received.map((r) => [r.path, r.body])).toEqual([
+      ['/null', ''],
+      ['/null', ''],
+      ['/buffer', 'bytes'],
+      ['/buffer', 'bytes'],
+    ]);
+
+    // axios's fetch adapter sends a web ReadableStream, which can be read only once.
+    first = (await a.getToken()).accessToken;
+    const fetching = axios.create({ baseURL: api.url, adapter: 'fetch' });
+    attachGoToAuth(fetching, a, { origins: [api.url] });
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('streamed'));
+        controller.close();
+      },
+    });
+    const error = await axiosError(
+      fetching.post('/web-stream', stream, { headers: { 'content-type': 'text/plain' } }),
+    );
+    expect(error.response?.status).toBe(401);
+    expect(api.received.slice(4).map((r) => [r.path, r.body])).toEqual([
+      ['/web-stream', 'streamed'],
+    ]);
+    expect((await a.getToken()).accessToken).not.toBe(first);
+  });
+
+  it('reads a 403 text body for InvalidToken, up to 64 KiB', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const rejected = new Set<string | undefined>();
+    const api = await server((req, res) => {
+      // The first request to each path is rejected, with a body padded to the size asked for.
+      if (rejected.has(req.url)) {
+        json(res, 200, { ok: true });
+        return;
+      }
+      rejected.add(req.url);
+      const size = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('size'));
+      const body = JSON.stringify({ int_err_code: 'InvalidToken', pad: '' });
+      const padded = `${body.slice(0, -2)}${'x'.repeat(Math.max(0, size - body.length))}"}`;
+      res.writeHead(403, { 'content-type': 'text/plain' }).end(padded);
+    });
+    const goto = axios.create({ baseURL: api.url, responseType: 'text' });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    expect((await goto.get('/small?size=0')).status).toBe(200);
+    expect((await goto.get('/cap?size=65536')).status).toBe(200);
+    const over = await axiosError(goto.get('/over?size=65537'));
+    expect(over.response?.status).toBe(403);
+    expect(String(over.response?.data)).toHaveLength(65_537);
+    expect(api.received.map((r) => r.path)).toEqual([
+      '/small?size=0',
+      '/small?size=0',
+      '/cap?size=65536',
+      '/cap?size=65536',
+      '/over?size=65537',
+    ]);
+  });
+
+  it('recovers a 401 that validateStatus lets through, and never retries a foreign 401', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const first = (await a.getToken()).accessToken;
+    const api = await server((req, res) => {
+      if (req.headers.authorization === `Bearer ${first}`) json(res, 401, {});
+      else json(res, 200, { ok: true });
+    });
+    const foreign = await server((_req, res) => json(res, 401, {}));
+    const goto = axios.create({ baseURL: api.url, validateStatus: () => true });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+
+    expect((await goto.get('/x')).status).toBe(200);
+    expect((await goto.get(`${foreign.url}/y`)).status).toBe(401);
+
+    expect(api.received).toHaveLength(2);
+    expect(foreign.received.map((r) => r.authorization)).toEqual([undefined]);
+    expect(grants(emu)).toBe(2);
+  });
+
   it('refuses origins that are http:// but not loopback', async () => {
     const emu = await emulator();
     expect(() =>
@@ -249,6 +420,11 @@ describe('attachGoToAuth', () => {
     ).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
     expect(() =>
       attachGoToAuth(axios.create(), auth(emu), { origins: ['http://evil.localhost'] }),
-    ).toThrow(expect.objectContaining({ code: 'INSECURE_ENDPOINT' }));
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INSECURE_ENDPOINT',
+        message: expect.stringContaining('attachGoToAuth: "origins"'),
+      }),
+    );
   });
 });

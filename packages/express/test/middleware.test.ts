@@ -94,6 +94,38 @@ describe('goToAuth middleware (Express 5)', () => {
     });
   });
 
+  it('logs the same configuration error again after a token it waited for has served', async () => {
+    const emu = await emulator();
+    const real = auth(emu);
+    const token = await real.getToken();
+    let serving = false;
+    // Nothing is ever cached: each request waits on getToken(), which fails, then succeeds,
+    // then fails again.
+    const stub = Object.create(real, {
+      baseUrl: { value: real.baseUrl },
+      cachedToken: { value: () => undefined },
+      getToken: {
+        value: () =>
+          serving
+            ? Promise.resolve(token)
+            : Promise.reject(
+                new GoToAuthError('INVALID_CREDENTIALS', 'GoTo refused the password.'),
+              ),
+      },
+    }) as GoToAuth;
+    const error = vi.fn();
+    const { instance } = app(stub, goToAuth(stub, { logger: { error } }));
+    const url = await serve(instance);
+
+    const statuses: number[] = [];
+    for (const state of [false, false, true, false]) {
+      serving = state;
+      statuses.push((await fetch(`${url}/me`)).status);
+    }
+    expect(statuses).toEqual([500, 500, 200, 500]);
+    expect(error).toHaveBeenCalledTimes(2);
+  });
+
   it('logs to console.error by default, and nothing for 503', async () => {
     const emu = await emulator();
     emu.fault({ type: 'status', status: 503 });

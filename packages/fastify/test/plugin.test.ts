@@ -1,4 +1,4 @@
-import { isGoToAuthError } from '@goto-auth/core';
+import { type GoToAuth, isGoToAuthError } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import {
   expectConfigErrorLoggedAgain,
@@ -10,6 +10,7 @@ import {
   PROBLEM_CASES,
   watchSignals,
 } from '@goto-auth/test-support';
+import fp from 'fastify-plugin';
 import { describe, expect, it } from 'vitest';
 import { goToAuthPlugin } from '../src/index.js';
 import { app, auth, emulator, listen } from './helpers.js';
@@ -223,6 +224,135 @@ describe('goToAuthPlugin', () => {
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({ code: 'INVALID_OPTIONS' });
     expect(emu.counters.requests).toBe(0);
+  });
+
+  it('names the missing account in the log: the default one, or the namespace asked for', async () => {
+    const emu = await emulator();
+    const logs: string[] = [];
+    const fastify = app({ logs });
+    await fastify.register(goToAuthPlugin, { auth: auth(emu), namespace: 'billing' });
+    fastify.get('/default', { config: { goto: true } }, async () => ({ reached: true }));
+    fastify.get('/nope', { config: { goto: 'nope' } }, async () => ({ reached: true }));
+    fastify.get('/lazy', async (request) => request.gotoToken('nope'));
+    fastify.setErrorHandler((error, _request, reply) => {
+      reply
+        .code(599)
+        .send({ code: (error as { code?: string }).code, message: (error as Error).message });
+    });
+
+    const nope = await fastify.inject('/nope');
+    const fallback = await fastify.inject('/default');
+    const lazy = await fastify.inject('/lazy');
+
+    expect(nope.statusCode).toBe(500);
+    expect(nope.json()).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(fallback.statusCode).toBe(500);
+    const lines = logs.filter((line) => line.includes('goto-auth'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('no GoTo account is registered as "nope".');
+    expect(lines[1]).toContain('no GoTo account is registered without a namespace.');
+    // request.gotoToken() rejects (it does not throw) with the same error.
+    expect(lazy.statusCode).toBe(599);
+    expect(lazy.json()).toEqual({
+      code: 'INVALID_OPTIONS',
+      message: '@goto-auth/fastify: no GoTo account is registered as "nope".',
+    });
+    expect(emu.counters.requests).toBe(0);
+  });
+
+  it('logs nothing for a 503, and only the name of a failure that is not a GoToAuthError', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'status', status: 503 });
+    const logs: string[] = [];
+    const fastify = app({ logs });
+    const real = auth(emu);
+    const broken = Object.create(real, {
+      cachedToken: { value: () => undefined },
+      getToken: { value: () => Promise.reject(new TypeError('token=secret-in-a-bug-message')) },
+    }) as GoToAuth;
+    await fastify.register(goToAuthPlugin, { auth: real });
+    await fastify.register(goToAuthPlugin, { auth: broken, namespace: 'broken' });
+    fastify.get('/me', { config: { goto: true } }, async () => ({}));
+    fastify.get('/broken', { config: { goto: 'broken' } }, async () => ({}));
+
+    expect((await fastify.inject('/me')).statusCode).toBe(503);
+    expect(logs.filter((line) => line.includes('goto-auth'))).toEqual([]);
+
+    const response = await fastify.inject('/broken');
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret-in-a-bug-message');
+    expect(response.json()).toMatchObject({ code: 'UNEXPECTED_ERROR' });
+    const lines = logs.filter((line) => line.includes('goto-auth'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('(unexpected TypeError)');
+    expect(lines[0]).not.toContain('secret-in-a-bug-message');
+  });
+
+  it("keeps a route's own onRequest hooks, and runs them before its own", async () => {
+    const emu = await emulator();
+    const fastify = app();
+    await fastify.register(goToAuthPlugin, { auth: auth(emu) });
+    const seen: string[] = [];
+    const hook = (name: string) => async (request: { goto: unknown }) => {
+      seen.push(`${name}:${request.goto === null ? 'no token' : 'token'}`);
+    };
+    fastify.get('/one', { config: { goto: true }, onRequest: hook('one') }, async (request) => ({
+      type: request.goto.tokenType,
+    }));
+    fastify.get(
+      '/two',
+      { config: { goto: true }, onRequest: [hook('a'), hook('b')] },
+      async (request) => ({ type: request.goto.tokenType }),
+    );
+
+    expect((await fastify.inject('/one')).json()).toEqual({ type: 'Bearer' });
+    expect((await fastify.inject('/two')).json()).toEqual({ type: 'Bearer' });
+    expect(seen).toEqual(['one:no token', 'a:no token', 'b:no token']);
+    expect(emu.counters.passwordGrants).toBe(1);
+  });
+
+  it("leaves no 'close' listener on the response once the wait for a token is over", async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'status', status: 503 });
+    const fastify = app({ logs: [] });
+    await fastify.register(goToAuthPlugin, { auth: auth(emu) });
+    const listeners: number[] = [];
+    fastify.addHook('onSend', async (_request, reply) => {
+      listeners.push(reply.raw.listenerCount('close'));
+    });
+    fastify.get('/plain', async () => ({}));
+    fastify.get('/me', { config: { goto: true } }, async () => ({}));
+    const url = await listen(fastify);
+
+    // Over real HTTP, so the response is a real one: the first answer fails, the second waits
+    // for the token, the third has it cached.
+    const statuses = [];
+    for (const path of ['/plain', '/me', '/me', '/me']) {
+      statuses.push((await fetch(`${url}${path}`)).status);
+    }
+
+    expect(statuses).toEqual([200, 503, 200, 200]);
+    expect(listeners).toEqual(Array(4).fill(listeners[0]));
+  });
+
+  it('declares itself to Fastify as @goto-auth/fastify, for Fastify 5', async () => {
+    const emu = await emulator();
+    const fastify = app();
+    await fastify.register(goToAuthPlugin, { auth: auth(emu) });
+    // Another plugin may depend on ours by name.
+    const dependent = fp(async () => {}, {
+      name: 'dependent',
+      dependencies: ['@goto-auth/fastify'],
+    });
+    await expect(fastify.register(dependent)).resolves.toBeDefined();
+
+    const older = app();
+    await expect(
+      older.register(async (child) => {
+        Object.defineProperty(child, 'version', { value: '4.29.0' });
+        await child.register(goToAuthPlugin, { auth: auth(emu) });
+      }),
+    ).rejects.toMatchObject({ code: 'FST_ERR_PLUGIN_VERSION_MISMATCH' });
   });
 
   it('stops waiting for a token when the client goes away', async () => {

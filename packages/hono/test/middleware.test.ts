@@ -102,6 +102,69 @@ describe('goToAuth middleware (Hono on @hono/node-server)', () => {
     });
   });
 
+  it('logs to console.error by default, and nothing for 503', async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'status', status: 503 }, { times: 2 });
+    const a = auth(emu);
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const error = vi.fn();
+    try {
+      const byDefault = await app(a, goToAuth(a));
+      const given = await app(a, goToAuth(a, { logger: { error } }));
+      expect((await fetch(`${byDefault.url}/me`)).status).toBe(503);
+      expect((await fetch(`${given.url}/me`)).status).toBe(503);
+      expect(consoleError).not.toHaveBeenCalled();
+      expect(error).not.toHaveBeenCalled();
+
+      const refused = auth(emu, { password: 'not-the-password' });
+      expect((await fetch(`${(await app(refused, goToAuth(refused))).url}/me`)).status).toBe(500);
+      expect(consoleError).toHaveBeenCalledTimes(1);
+      expect(String(consoleError.mock.calls[0]?.[0])).toContain(
+        '[goto-auth/hono] INVALID_CREDENTIALS',
+      );
+    } finally {
+      consoleError.mockRestore();
+    }
+  });
+
+  it('answers 500 for a failure that is not a GoToAuthError, and logs only its name', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const error = vi.fn();
+    let thrown: unknown = new TypeError('token=secret-in-a-bug-message');
+    const { url } = await app(
+      a,
+      goToAuth(
+        () => {
+          throw thrown;
+        },
+        { logger: { error } },
+      ),
+    );
+
+    const response = await fetch(`${url}/me`);
+    expect(response.status).toBe(500);
+    const body = await response.text();
+    expect(body).not.toContain('secret-in-a-bug-message');
+    expect(JSON.parse(body)).toMatchObject({ code: 'UNEXPECTED_ERROR' });
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(String(error.mock.calls[0]?.[0])).toContain('(unexpected TypeError)');
+    expect(String(error.mock.calls[0]?.[0])).not.toContain('secret-in-a-bug-message');
+
+    // Something thrown that is no Error at all is named by its type. A token in between
+    // re-arms the log.
+    expect((await fetch(`${url}/me`)).status).toBe(500);
+    expect(error).toHaveBeenCalledTimes(1);
+    thrown = 'a bare string';
+    const served = await app(
+      a,
+      goToAuth(() => a, { logger: false }),
+    );
+    expect((await fetch(`${served.url}/me`)).status).toBe(200);
+    expect((await fetch(`${url}/me`)).status).toBe(500);
+    expect(error).toHaveBeenCalledTimes(1);
+  });
+
   it("with onError: 'throw', hands the GoToAuthError to app.onError", async () => {
     const emu = await emulator();
     emu.fault({ type: 'html' });
@@ -171,6 +234,49 @@ describe('goToAuthFromEnv', () => {
     );
 
     expect(answers).toEqual(Array(5).fill({ organizerKey: EMULATOR_DEFAULTS.organizerKey }));
+    expect(emu.counters.passwordGrants).toBe(1);
+  });
+
+  it.each([
+    ['GOTO_CLIENT_ID', 'clientId'],
+    ['GOTO_USER_ID', 'userId'],
+    ['GOTO_PASSWORD', 'password'],
+  ])('answers 500 INVALID_OPTIONS when %s is missing', async (variable, option) => {
+    const emu = await emulator();
+    stubGoToEnv(emu);
+    vi.stubEnv(variable, undefined);
+    const error = vi.fn();
+    const instance = new Hono();
+    instance.get('/org', goToAuth(goToAuthFromEnv(), { logger: { error } }), (c) =>
+      c.text('unreachable'),
+    );
+    const url = await serve(getRequestListener(instance.fetch));
+
+    const answer = await fetch(`${url}/org`);
+
+    expect(answer.status).toBe(500);
+    expect(await answer.json()).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(String(error.mock.calls[0]?.[0])).toContain(`"${option}" is required`);
+    expect(emu.counters.requests).toBe(0);
+  });
+
+  it('builds a new auth object when the credentials change, however their text runs together', async () => {
+    const emu = await emulator();
+    stubGoToEnv(emu);
+    const instance = new Hono<GoToAuthEnv>();
+    instance.get('/org', goToAuth(goToAuthFromEnv({ logger: false }), { logger: false }), (c) =>
+      c.json({ organizerKey: c.var.goto.organizerKey }),
+    );
+    const url = await serve(getRequestListener(instance.fetch));
+    expect((await fetch(`${url}/org`)).status).toBe(200);
+
+    // The same characters, split differently between client id and user id: other credentials.
+    const { clientId, userId } = EMULATOR_DEFAULTS;
+    vi.stubEnv('GOTO_CLIENT_ID', `${clientId}${userId.slice(0, 1)}`);
+    vi.stubEnv('GOTO_USER_ID', userId.slice(1));
+    const answer = await fetch(`${url}/org`);
+
+    expect(answer.status).toBe(500);
     expect(emu.counters.passwordGrants).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
-import ky, { HTTPError, isHTTPError } from 'ky';
+import ky, { HTTPError, isForceRetryError, isHTTPError } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { goToAuthHooks } from '../src/index.js';
 import { auth, emulator, grants, json, server } from './helpers.js';
@@ -282,5 +282,116 @@ describe('goToAuthHooks', () => {
     expect(api.received.map((r) => r.authorization)).toEqual(['Basic c29tZW9uZTplbHNl']);
     expect((await a.getToken()).accessToken).toBe(token);
     expect(grants(emu)).toBe(1);
+  });
+
+  it('keeps two calls apart when the instance gives them one shared context', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const first = (await a.getToken()).accessToken;
+    let waiting: Array<() => void> = [];
+    const api = await server((req, res) => {
+      if (req.headers.authorization !== `Bearer ${first}`) {
+        json(res, 200, { ok: true });
+        return;
+      }
+      // Both calls are in flight before either is rejected.
+      waiting.push(() => json(res, 401, {}));
+      if (waiting.length === 2) {
+        for (const answer of waiting) answer();
+        waiting = [];
+      }
+    });
+    const tenants: unknown[] = [];
+    const client = ky
+      .create({ context: { tenant: 'acme' }, hooks: goToAuthHooks(a, { origins: [api.url] }) })
+      .extend({
+        hooks: {
+          beforeRequest: [
+            ({ options }) => {
+              tenants.push(options.context.tenant);
+            },
+          ],
+        },
+      });
+
+    const answers = await Promise.all([
+      client.get(`${api.url}/one`).json(),
+      client.get(`${api.url}/two`).json(),
+    ]);
+
+    expect(answers).toEqual([{ ok: true }, { ok: true }]);
+    expect(api.received).toHaveLength(4);
+    expect(grants(emu)).toBe(2);
+    // The caller's context still reaches the other hooks.
+    expect(tenants).toEqual(['acme', 'acme']);
+  });
+
+  it('retries a rejection at once, whatever the retry delay, and says why to beforeRetry hooks', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const first = (await a.getToken()).accessToken;
+    const api = await server((req, res) => {
+      if (req.headers.authorization === `Bearer ${first}`) json(res, 401, {});
+      else json(res, 200, { ok: true });
+    });
+    const codes: unknown[] = [];
+    const client = ky
+      .create({
+        retry: { limit: 2, delay: () => 600_000 },
+        hooks: goToAuthHooks(a, { origins: [api.url] }),
+      })
+      .extend({
+        hooks: {
+          beforeRetry: [
+            ({ error }) => {
+              codes.push(isForceRetryError(error) ? error.code : error.name);
+            },
+          ],
+        },
+      });
+
+    expect(await client.get(`${api.url}/x`).json()).toEqual({ ok: true });
+    expect(codes).toEqual(['GOTO_TOKEN_REJECTED']);
+  });
+
+  it("lets ky retry calls to other origins untouched, and keeps another hook's own header on a retry it re-points", async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const flaky = await server((_req, res, _body, received) => {
+      if (received.length === 1) json(res, 503, {});
+      else json(res, 200, { flaky: true });
+    });
+    const foreign = await server((_req, res) => json(res, 200, { foreign: true }));
+    const api = await server((_req, res) => json(res, 401, {}));
+    const client = ky
+      .create({
+        retry: { limit: 2, delay: () => 0 },
+        hooks: goToAuthHooks(a, { origins: [api.url] }),
+      })
+      .extend({
+        hooks: {
+          afterResponse: [
+            ({ request, response }) => {
+              // Moves the retry elsewhere, with credentials of its own for that origin.
+              if (response.status === 401 && request.url.startsWith(api.url)) {
+                const moved = new Request(`${foreign.url}/elsewhere`, request);
+                moved.headers.set('authorization', 'Basic b3RoZXI6Y3JlZGVudGlhbHM=');
+                return ky.retry({ request: moved });
+              }
+            },
+          ],
+        },
+      });
+
+    // A 503 from an origin that gets no token: ky's own retry, which our hooks leave alone.
+    expect(await client.get(`${flaky.url}/x`).json()).toEqual({ flaky: true });
+    expect(flaky.received.map((r) => r.authorization)).toEqual([undefined, undefined]);
+
+    expect(await client.get(`${api.url}/y`).json()).toEqual({ foreign: true });
+    expect(foreign.received.map((r) => r.authorization)).toEqual([
+      'Basic b3RoZXI6Y3JlZGVudGlhbHM=',
+    ]);
+    // Our retry with a fresh token came first; the other hook moved the second one.
+    expect(api.received).toHaveLength(2);
   });
 });

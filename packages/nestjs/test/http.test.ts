@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
+import { json, recorder } from '@goto-auth/test-support';
 import { HttpService } from '@nestjs/axios';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { GOTO_HTTP, getGoToHttpToken, goToHttp, InjectGoToHttp } from '../src/http.js';
@@ -106,6 +107,41 @@ describe('goToHttp', () => {
     const url = await listen(app);
 
     expect((await getJson(`${url}/me`)).status).toBe(200);
+  });
+
+  it('sends the token to the origins given, and injects with InjectGoToHttp at run time', async () => {
+    const emu = await emulator();
+    const partnerEmu = await emulator();
+    const partner = await recorder((_req, res) => json(res, 200, { ok: true }));
+    @Injectable()
+    class Client {
+      constructor(
+        @InjectGoToHttp() readonly goto: HttpService,
+        @InjectGoToHttp('partner') readonly partner: HttpService,
+      ) {}
+    }
+    const app = await createApp({
+      imports: [
+        GoToAuthModule.forRoot({ ...gotoOptions(emu), http: goToHttp() }),
+        GoToAuthModule.forRoot({
+          ...gotoOptions(partnerEmu),
+          name: 'partner',
+          http: goToHttp({ origins: [partner.url], axios: { baseURL: partner.url } }),
+        }),
+      ],
+      providers: [Client],
+    });
+    await app.init();
+    const client = app.get(Client);
+
+    await firstValueFrom(client.partner.get('/x'));
+    await firstValueFrom(client.partner.get(`${emu.url}/admin/rest/v1/me`)).catch(() => undefined);
+    expect((await firstValueFrom(client.goto.get('/admin/rest/v1/me'))).status).toBe(200);
+
+    const token = app.get<GoToAuth>(getGoToAuthToken('partner')).cachedToken()?.accessToken;
+    expect(partner.received.map((r) => r.authorization)).toEqual([`Bearer ${token}`]);
+    // The emulator is not among the partner instance's origins: it got no token from it.
+    expect(emu.counters.meRejected).toBe(1);
   });
 
   it('provides no HttpService without the http option', async () => {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { Controller, type DynamicModule, Get, Inject, Injectable, Module } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   GOTO_AUTH,
   type GoToAuth,
@@ -459,5 +459,111 @@ describe('explicit tokens', () => {
     });
     await app.init();
     expect(app.get(ExplicitConsumer).auth).toBe(app.get(GoToAuthService).auth);
+  });
+});
+
+describe('options, injection and logs', () => {
+  it('is not global unless asked: a module that does not import it cannot inject it', async () => {
+    const emu = await emulator();
+    // Imported afresh: the module's defaults are built when its file loads.
+    vi.resetModules();
+    const fresh = await import('../src/index.js');
+    const consumer = () => {
+      @Injectable()
+      class Consumer {
+        constructor(@Inject(fresh.GoToAuthService) readonly goto: unknown) {}
+      }
+      @Module({ providers: [Consumer] })
+      class FeatureModule {}
+      return FeatureModule;
+    };
+    const options = gotoOptions(emu, { warmUp: false });
+
+    await expect(
+      createApp({ imports: [fresh.GoToAuthModule.forRoot(options), consumer()] }),
+    ).rejects.toThrow(/can't resolve dependencies/);
+    const app = await createApp({
+      imports: [fresh.GoToAuthModule.forRoot({ ...options, isGlobal: true }), consumer()],
+    });
+    await app.init();
+  });
+
+  it('injects named instances with the decorators, applied when the class is defined', async () => {
+    const emu = await emulator();
+    @Injectable()
+    class Consumer {
+      constructor(
+        @InjectGoToAuth('ops') readonly auth: GoToAuth,
+        @InjectGoToAuthService('ops') readonly service: GoToAuthService,
+        @InjectGoToAuth() readonly defaultAuth: GoToAuth,
+        @InjectGoToAuthService() readonly defaultService: GoToAuthService,
+      ) {}
+    }
+    const app = await createApp({
+      imports: [
+        GoToAuthModule.forRoot(gotoOptions(emu, { warmUp: false })),
+        GoToAuthModule.forRoot({ ...gotoOptions(emu, { warmUp: false }), name: 'ops' }),
+      ],
+      providers: [Consumer],
+    });
+    await app.init();
+
+    const consumer = app.get(Consumer);
+    expect(consumer.service.name).toBe('ops');
+    expect(consumer.auth).toBe(consumer.service.auth);
+    expect(consumer.defaultService.name).toBeUndefined();
+    expect(consumer.defaultAuth).toBe(consumer.defaultService.auth);
+    expect(consumer.auth).not.toBe(consumer.defaultAuth);
+  });
+
+  it('refuses a name that is not a non-empty string', () => {
+    for (const name of [42, '']) {
+      expect(() =>
+        GoToAuthModule.forRoot({ clientId: 'c', userId: 'u', password: 'p', name: name as never }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_OPTIONS',
+          message: 'GoToAuthModule: "name" must be a non-empty string.',
+        }),
+      );
+    }
+  });
+
+  it("routes core's warnings to Nest's logger under the instance's context", async () => {
+    const emu = await emulator();
+    emu.fault({ type: 'status', status: 503 });
+    const logger = new CapturingLogger();
+    const app = await createApp(
+      { imports: [GoToAuthModule.forRoot(gotoOptions(emu, { retry: false }))] },
+      logger,
+    );
+    await app.init();
+
+    expect(logger.lines).toContainEqual({
+      level: 'warn',
+      context: 'GoToAuth',
+      message: expect.stringMatching(/^\[goto-auth\] SERVER_ERROR: /),
+    });
+    expect(logger.lines).toContainEqual({
+      level: 'error',
+      context: 'GoToAuth',
+      message: expect.stringMatching(/^Warm-up failed with SERVER_ERROR; the application starts/),
+    });
+  });
+
+  it('names a warm-up failure that is not a GoToAuthError UNKNOWN', async () => {
+    const emu = await emulator();
+    const logger = new CapturingLogger();
+    const app = await createApp({ imports: [GoToAuthModule.forRoot(gotoOptions(emu))] }, logger);
+    const { auth } = app.get(GoToAuthService);
+    Object.defineProperty(auth, 'getToken', {
+      value: () => Promise.reject(new TypeError('token=secret-in-a-bug-message')),
+    });
+
+    await app.init();
+
+    const warmUp = logger.lines.find((line) => line.message.startsWith('Warm-up failed'));
+    expect(warmUp?.message).toMatch(/^Warm-up failed with UNKNOWN;/);
+    expect(logger.text()).not.toContain('secret-in-a-bug-message');
   });
 });
