@@ -114,9 +114,15 @@ export function attachGoToAuth(
   // token) stays on axios's synchronous path, without a promise chain for the request
   // interceptors. axios asks every interceptor's runWhen, in the order they were added, before
   // it runs any: `cached` first, so `waiting` knows whether it has to.
+  //
+  // Interceptors added after these run before them, on the config runWhen saw or on a copy, and
+  // may point the request elsewhere: both look at the URL again when they run, so the token
+  // follows the request's final URL and never leaves for another origin.
   const cached = instance.interceptors.request.use(
     (config) => {
-      const token = ready.get(config);
+      if (!isGoTo(fullUrl(config))) return config;
+      // A copied config is not in `ready`: the token is still cached in this turn.
+      const token = ready.get(config) ?? auth.cachedToken()?.accessToken;
       return token === undefined ? config : setToken(config, token);
     },
     undefined,
@@ -132,6 +138,7 @@ export function attachGoToAuth(
   );
   const waiting = instance.interceptors.request.use(
     async (config) => {
+      if (!isGoTo(fullUrl(config))) return config;
       const signal = config.signal as AbortSignal | undefined;
       try {
         return setToken(config, (await auth.getToken({ signal })).accessToken);
