@@ -110,6 +110,9 @@ type PreparedKey = () => Promise<ResolvedKey>;
 function prepareKey(input: EncryptionKey, option: string): PreparedKey {
   let id: string | undefined;
   let material: EncryptionKeyMaterial;
+  if (input === null || input === undefined) {
+    invalid(`"${option}" must be a Uint8Array, a base64 string or a CryptoKey.`);
+  }
   if (typeof input === 'object' && !(input instanceof Uint8Array) && !isCryptoKey(input)) {
     if (typeof input.id !== 'string' || !KEY_ID.test(input.id)) {
       invalid(`"${option}.id" must be 1 to 64 characters of A-Z a-z 0-9 _ -.`);
