@@ -433,7 +433,8 @@ export class TokenManager implements GoToAuth {
       ? 0
       : cooldown(error, attempts, this.#refusals, this.#o.retry, this.#o.minGrantInterval);
     this.#failure = { error, until: now + wait, at: now };
-    if (this.#lastLoggedCode !== error.code) {
+    // A user who must sign in again is a state of that user, not something to log.
+    if (!login && this.#lastLoggedCode !== error.code) {
       this.#lastLoggedCode = error.code;
       const log = error.retryable ? this.#o.logger.warn : this.#o.logger.error;
       log?.call(this.#o.logger, `[goto-auth] ${error.code}: ${error.message}`);

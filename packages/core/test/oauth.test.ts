@@ -247,6 +247,19 @@ describe('getToken(principal)', () => {
     expect(emu.counters.requests).toBe(0);
   });
 
+  it('logs nothing for a user without a session: a state of the user, not a fault', async () => {
+    const clock = new ManualClock();
+    const emu = await start(clock, { refreshTokenTtlSeconds: 60 });
+    const logged: string[] = [];
+    const logger = { warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
+    const oauth = client(emu, clock, { logger });
+    await rejection(oauth.getToken('nobody@example.com'));
+    const { principal } = await signIn(oauth, ANN);
+    clock.advance(3_600_000);
+    expect(await rejection(oauth.getToken(principal))).toMatchObject({ code: 'LOGIN_REQUIRED' });
+    expect(logged).toEqual([]);
+  });
+
   it('ends the session with LOGIN_REQUIRED when GoTo refuses the refresh token', async () => {
     const clock = new ManualClock();
     const emu = await start(clock, { refreshTokenTtlSeconds: 60 });
