@@ -9,6 +9,7 @@ import {
 import { tokenStoreKey } from './store.js';
 import type { GoToToken } from './token.js';
 import {
+  emit,
   type GetTokenOptions,
   type GoToAuth,
   type GoToAuthStatus,
@@ -470,13 +471,7 @@ class OAuthClient implements GoToOAuth {
   }
 
   #emit(event: GoToAuthEvent): void {
-    for (const listener of [this.#o.onEvent, ...(this.#shared.listeners.get(event.type) ?? [])]) {
-      try {
-        listener?.(event);
-      } catch {
-        this.#o.logger.error?.('[goto-auth] an event listener threw.');
-      }
-    }
+    emit(this.#o, this.#shared, event, (error) => this.#describe(error));
   }
 
   #scrub(text: string, limit: number): string {

@@ -217,6 +217,26 @@ export function listen<T extends GoToAuthEventType>(
   };
 }
 
+/**
+ * Sends `event` to `onEvent` and the shared listeners; a listener that throws is logged (through
+ * `describe`, which leaves secrets out) and never stops the others.
+ */
+export function emit(
+  o: Pick<ResolvedOptions, 'onEvent' | 'logger'>,
+  { listeners }: Shared,
+  event: GoToAuthEvent,
+  describe: (error: unknown) => string,
+): void {
+  for (const listener of [o.onEvent, ...(listeners.get(event.type) ?? [])]) {
+    if (listener === undefined) continue;
+    try {
+      listener(event);
+    } catch (error) {
+      o.logger.error?.(`[goto-auth] an event listener threw (${describe(error)}).`);
+    }
+  }
+}
+
 /** The error for a principal without a usable session. */
 export function loginRequired(message: string, cause?: GoToAuthError): GoToAuthError {
   return new GoToAuthError('LOGIN_REQUIRED', message, {
@@ -961,14 +981,7 @@ export class TokenManager implements GoToAuth {
   }
 
   #emit(event: GoToAuthEvent): void {
-    for (const listener of [this.#o.onEvent, ...(this.#shared.listeners.get(event.type) ?? [])]) {
-      if (listener === undefined) continue;
-      try {
-        listener(event);
-      } catch (error) {
-        this.#o.logger.error?.(`[goto-auth] an event listener threw (${this.#describe(error)}).`);
-      }
-    }
+    emit(this.#o, this.#shared, event, (error) => this.#describe(error));
   }
 
   #warn(code: WarningCode, message: string, status?: number): void {
