@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm test:mutation [package…]`: StrykerJS on each package in turn (default: core, redis and
+ * `pnpm test:mutation [package…] [stryker flag…]`: StrykerJS on each package in turn (default: core, redis and
  * the adapters), then a summary in apps/bench/MUTATION.md: the score per package and the
  * surviving mutants by file. Incremental: a re-run tests only mutants whose code or tests
  * changed (reports/mutation/incremental.json in each package, not committed). HTML reports land
@@ -17,7 +17,18 @@ const root = new URL('..', import.meta.url).pathname;
 const DEFAULT = ['core', 'redis', 'express', 'ky', 'axios', 'hono', 'fastify', 'nestjs'];
 const TARGET = { core: 90, redis: 90 };
 const ADAPTER_TARGET = 85;
-const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT;
+// Arguments starting with `-` go to each `stryker run` (e.g. `--concurrency 1` on a busy machine).
+const args = process.argv.slice(2);
+const flags = [];
+const picked = [];
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i] ?? '';
+  if (arg === '--') continue;
+  if (!arg.startsWith('-')) picked.push(arg);
+  else if (arg.includes('=') || (args[i + 1] ?? '-').startsWith('-')) flags.push(arg);
+  else flags.push(arg, args[++i] ?? '');
+}
+const names = picked.length > 0 ? picked : DEFAULT;
 const equivalentFile = join(root, 'apps/bench/mutation-equivalent.json');
 const equivalent = existsSync(equivalentFile)
   ? JSON.parse(readFileSync(equivalentFile, 'utf8'))
@@ -34,7 +45,7 @@ for (const name of names) {
     continue;
   }
   const started = Date.now();
-  const run = spawnSync('npx', ['stryker', 'run'], { cwd: dir, stdio: 'inherit' });
+  const run = spawnSync('npx', ['stryker', 'run', ...flags], { cwd: dir, stdio: 'inherit' });
   const seconds = Math.round((Date.now() - started) / 1000);
   const reportFile = join(dir, 'reports/mutation/mutation.json');
   if (run.status !== 0 || !existsSync(reportFile)) {
