@@ -7,8 +7,9 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['@goto-auth/source', 'node', 'development|production'];
 
 // Under mutation testing (StrykerJS sets this in its workers) a mutant that hangs should cost
-// seconds, not the 30 s a slow real-HTTP test may need; and tests of whole child processes,
-// which mutants in this process cannot reach, are left out.
+// seconds, not the 30 s a slow real-HTTP test may need; and tests of whole child processes
+// and of the built dist (bundled into other runtimes), which mutants in this process cannot
+// reach, are left out.
 const mutating = process.env.STRYKER_MUTATOR_WORKER !== undefined;
 
 export default defineConfig({
@@ -26,6 +27,7 @@ export default defineConfig({
             '**/child.test.ts',
             '**/multi-process.test.ts',
             '**/cluster.test.ts',
+            '**/runtimes.test.ts',
           ],
           setupFiles: [
             new URL('./tools/test-support/src/mutation-setup.ts', import.meta.url).pathname,

@@ -100,6 +100,8 @@ const lines = [
   'Made by `pnpm test:mutation` (StrykerJS 9, vitest runner, in place, incremental). The score',
   'counts killed and timed-out mutants over all mutants that are not listed as equivalent in',
   '`mutation-equivalent.json`. HTML reports: `packages/<name>/reports/mutation/index.html`.',
+  'An incremental run keeps the earlier result of static mutants (code run when a module loads)',
+  'even when new tests would kill them: after adding tests, re-test with `--force`.',
   '',
   '| package | mutants | killed | survived | no coverage | equivalent | score | target | time |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -133,5 +135,7 @@ lines.push('', `Packages in this run: ${names.join(', ')}.`, '');
 writeFileSync(out, lines.join('\n'));
 // Tables padded as the bench's lint expects.
 spawnSync('npx', ['biome', 'format', '--write', out], { cwd: root, stdio: 'ignore' });
-console.log(`\n${lines.slice(6, 8 + rows.length).join('\n')}\n\nWritten to apps/bench/MUTATION.md`);
+console.log(
+  `\n${lines.slice(8, 10 + rows.length).join('\n')}\n\nWritten to apps/bench/MUTATION.md`,
+);
 process.exit(failed ? 1 : 0);

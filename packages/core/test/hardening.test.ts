@@ -430,9 +430,10 @@ describe('close() during a refresh', () => {
 
   it('rejects waiting callers at once and returns even when the store never answers', async () => {
     const emu = await emulator();
+    const clock = new ManualClock();
     const gate = gatedStore();
     gate.close();
-    const a = auth(emu, { store: gate.store });
+    const a = auth(emu, { store: gate.store, now: clock.now, timers: clock });
     const waiting = a.getToken();
     let settled = false;
     waiting
@@ -441,11 +442,23 @@ describe('close() during a refresh', () => {
         settled = true;
       });
     await until(() => gate.waiting > 0);
-    const closing = a.close();
+    let closed = false;
+    const closing = a.close().then(() => {
+      closed = true;
+    });
     await settle(2);
-    expect(settled).toBe(true); // rejected before the store answers
-    await closing; // returns although the store call is still pending
+    expect(settled).toBe(true); // rejected before the store answers, with no time passing
+    expect(await rejection(waiting)).toMatchObject({ code: 'CLOSED' });
+    // close() waits a while for the store call it cannot cancel, then returns without it.
+    clock.advance(999);
+    await settle(2);
+    expect(closed).toBe(false);
+    clock.advance(1);
+    await closing;
     expect(gate.waiting).toBe(1);
+    expect(emu.counters.requests).toBe(0);
+    gate.open(); // the late answer ends the refresh without a request
+    await settle(5);
     expect(emu.counters.requests).toBe(0);
   });
 });

@@ -240,26 +240,50 @@ describe('failures', () => {
   });
 
   it('times out a slow answer and retries', async () => {
-    const emu = await emulator();
-    // A timeout far from both the normal answer and the slow one, so a busy machine cannot blur them.
+    const clock = new ManualClock();
+    const emu = await emulator({ now: clock.now });
     emu.fault({ type: 'latency', ms: 20_000 }, { times: 1 });
-    const a = auth(emu, { timeout: 1_000 });
+    const a = auth(emu, { timeout: 1_000, now: clock.now, timers: clock });
     const events: GoToAuthEvent[] = [];
     a.on('refresh-failed', (e) => events.push(e));
-    await a.getToken();
+    const token = a.getToken();
+    await until(() => emu.counters.faults === 1);
+    clock.advance(999);
+    await settle(5);
+    expect(events).toEqual([]);
+    clock.advance(1); // the timeout
+    await until(() => events.length === 1);
     expect(events[0]).toMatchObject({ type: 'refresh-failed', code: 'TIMEOUT', attempt: 1 });
+    clock.advance((events[0] as { retryIn: number }).retryIn);
+    await token;
     expect(emu.counters.passwordGrants).toBe(1);
   });
 
   it('honours Retry-After', async () => {
-    const emu = await emulator();
+    const clock = new ManualClock();
+    const emu = await emulator({ now: clock.now });
     emu.fault({ type: 'rate-limit', retryAfterSeconds: 1 }, { times: 1 });
-    const a = auth(emu, { retry: { baseDelay: 1, maxDelay: 5_000 } });
+    const a = auth(emu, {
+      retry: { baseDelay: 1, maxDelay: 5_000 },
+      now: clock.now,
+      timers: clock,
+    });
     const events: GoToAuthEvent[] = [];
     a.on('refresh-failed', (e) => events.push(e));
-    await a.getToken();
+    let done = false;
+    const token = a.getToken().finally(() => {
+      done = true;
+    });
+    await until(() => events.length === 1);
     expect(events[0]).toMatchObject({ code: 'RATE_LIMITED' });
     expect((events[0] as { retryIn: number }).retryIn).toBeGreaterThanOrEqual(1_000);
+    clock.advance(999);
+    await settle(5);
+    expect(done).toBe(false);
+    expect(emu.counters.requests).toBe(1);
+    clock.advance((events[0] as { retryIn: number }).retryIn - 999);
+    await token;
+    expect(emu.counters.requests).toBe(2);
   });
 
   it('fails fast on a wrong password after exactly 1 request', async () => {
@@ -388,7 +412,7 @@ describe('a holder that stalls past its lock', () => {
 describe('abort', () => {
   it('rejects only the aborting caller; the shared refresh goes on', async () => {
     const emu = await emulator();
-    emu.fault({ type: 'latency', ms: 200 }, { times: 1 });
+    emu.fault({ type: 'latency', ms: 50 }, { times: 1 });
     const a = auth(emu);
     const controller = new AbortController();
     const aborted = a.getToken({ signal: controller.signal });
@@ -403,9 +427,10 @@ describe('abort', () => {
 
 describe('another client minting with the same credentials', () => {
   it('spaces our grants by the floor and warns', async () => {
-    const emu = await emulator();
+    const clock = new ManualClock();
+    const emu = await emulator({ now: clock.now });
     const floor = 300;
-    const a = auth(emu, { minGrantInterval: floor });
+    const a = auth(emu, { minGrantInterval: floor, now: clock.now, timers: clock });
     const warnings: GoToAuthEvent[] = [];
     a.on('warning', (e) => warnings.push(e));
     const grantTimes: number[] = [];
@@ -415,10 +440,18 @@ describe('another client minting with the same credentials', () => {
       emu.mintToken(); // the other client revokes ours
       expect(await me(emu, token.accessToken)).toBe(403);
       a.invalidate(token.accessToken);
-      token = await a.getToken();
+      const next = a.getToken();
+      // The refresh timer, and the wait for the floor.
+      await until(() => clock.pending === 2);
+      clock.advance(floor - 1);
+      await settle(5);
+      expect(grantTimes).toHaveLength(round + 1);
+      clock.advance(1);
+      token = await next;
     }
+    expect(grantTimes).toHaveLength(5);
     for (let i = 1; i < grantTimes.length; i++) {
-      expect((grantTimes[i] ?? 0) - (grantTimes[i - 1] ?? 0)).toBeGreaterThanOrEqual(floor - 5);
+      expect((grantTimes[i] ?? 0) - (grantTimes[i - 1] ?? 0)).toBe(floor);
     }
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ code: 'CREDENTIALS_CONTENDED' });

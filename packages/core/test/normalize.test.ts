@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GoToAuthError, isGoToAuthError, normalizeTokenResponse } from '../src/index.js';
+import { propertyRuns } from './helpers.js';
 
 // GoTo's documented example answer, verbatim, trailing comma included.
 const DOCUMENTED = `{  "access_token":"RlUe11faKeyCWxZToK3nk0uTKAL",  "expires_in":"3600",  "refresh_token":"d1cp20yB3hrFAKeTokenTr49EZ34kTvNK",  "organizer_key":"8439885694023999999",  "account_key":"9999982253621659654",  "account_type":"",  "firstName":"Mahar",  "lastName":"Singh",  "email":"",  "platform":"GLOBAL",  "version":"2", }`;
@@ -92,7 +93,7 @@ describe('normalizeTokenResponse', () => {
           return error instanceof GoToAuthError && error.code === 'INVALID_RESPONSE';
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: propertyRuns(2000) },
     );
   });
 
@@ -133,7 +134,7 @@ describe('normalizeTokenResponse', () => {
         }
         return valid && token.accessToken === at && token.expiresAt === NOW + seconds * 1000;
       }),
-      { numRuns: 2000 },
+      { numRuns: propertyRuns(2000) },
     );
   });
 
@@ -164,7 +165,7 @@ describe('normalizeTokenResponse', () => {
           return !breakJson && expiresIn === '';
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: propertyRuns(1000) },
     );
   });
 });

@@ -1,10 +1,13 @@
 /**
  * The same checks in every runtime core supports: Node, Deno, Bun and Cloudflare's workerd.
  * Core is bundled from its dist as an application would bundle it (esbuild, platform neutral),
- * run in each runtime, and talks to an emulator in this process over loopback.
+ * run in each runtime, and talks to an emulator in this process over loopback. The dist is
+ * built here first, so the test never bundles a stale one and passes from a fresh clone.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +24,12 @@ import {
   type Workerd,
 } from '../../../tools/test-support/src/runtimes.ts';
 import type { CheckInput, CheckName, CheckResult } from './fixtures/runtimes/checks.ts';
+
+beforeAll(async () => {
+  await promisify(execFile)('pnpm', ['exec', 'tsdown', '--log-level', 'warn'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
+}, 120_000);
 
 const fixture = (file: string) =>
   fileURLToPath(new URL(`./fixtures/runtimes/${file}`, import.meta.url));

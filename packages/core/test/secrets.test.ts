@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { createGoToAuth, type GoToAuthEvent, type TokenStore } from '../src/index.js';
-import { NO_TIMERS } from './helpers.js';
+import { propertyRuns } from './helpers.js';
 
 // Characters that no message of ours contains, so any 4 of them in a row came from a secret.
 const SECRET_CHARS = 'ÆØÅæøåßÐÞþ¤§¶µ¿¡ĦħŁłŊŋŒœ';
@@ -21,7 +21,28 @@ function pieces(secret: string): string[] {
   return out;
 }
 
-type Place = 'error' | 'error_description' | 'html' | 'other-field' | 'network' | 'store';
+type Place =
+  | 'error'
+  | 'error_description'
+  | 'html'
+  | 'other-field'
+  | 'network'
+  | 'timeout'
+  | 'invalid-response'
+  | 'store';
+
+/** The timeout of these tests: the timer of that length fires at once, the others never. */
+const TIMEOUT = 7_777;
+
+/** Ways a 200 answer can be unusable, each carrying the text. */
+const unusable = (text: string) => [
+  text,
+  `{"access_token":"a","expires_in":${JSON.stringify(text)}}`,
+  `{"access_token":"a","token_type":${JSON.stringify(text)}}`,
+  `{"expires_in":3600,"detail":${JSON.stringify(text)}}`,
+  `{"access_token":${JSON.stringify(text)},"expires_in":-1}`,
+  `{"access_token":"a","refresh_token":${JSON.stringify(text)},"expires_in":"soon"}`,
+];
 
 const caseArb = fc.record({
   password: secretArb,
@@ -34,8 +55,11 @@ const caseArb = fc.record({
     'html',
     'other-field',
     'network',
+    'timeout',
+    'invalid-response',
     'store',
   ),
+  shape: fc.nat(5),
   status: fc.constantFrom(400, 401, 403, 404, 408, 429, 500, 502, 503),
   before: fc.string({ maxLength: 300 }),
   after: fc.string({ maxLength: 300 }),
@@ -54,7 +78,7 @@ describe('secrets never leak', () => {
         const events: GoToAuthEvent[] = [];
         let now = 1_000_000;
         let calls = 0;
-        const fetchStub = (async () => {
+        const fetchStub = (async (_url: string, init?: RequestInit) => {
           calls++;
           // With `refresh`, the first answer is a token carrying the refresh token; the
           // refresh that follows meets the failure.
@@ -66,6 +90,19 @@ describe('secrets never leak', () => {
             });
           }
           if (c.place === 'network') throw new TypeError(`fetch failed: ${text}`);
+          if (c.place === 'timeout') {
+            // Never answers; the timeout aborts it, with the text in what fetch then throws.
+            return new Promise<Response>((_resolve, reject) => {
+              init?.signal?.addEventListener('abort', () =>
+                reject(new DOMException(`aborted: ${text}`, 'AbortError')),
+              );
+            });
+          }
+          if (c.place === 'invalid-response') {
+            return new Response(unusable(text)[c.shape], {
+              headers: { 'content-type': 'application/json' },
+            });
+          }
           if (c.place === 'html') {
             return new Response(`<html>${text}</html>`, {
               status: c.status,
@@ -103,17 +140,28 @@ describe('secrets never leak', () => {
           baseUrl: 'https://api.getgo.com',
           fetch: fetchStub,
           now: () => now,
-          timers: NO_TIMERS,
+          timeout: TIMEOUT,
+          timers: {
+            setTimeout: (callback, ms) => {
+              const handle = ms === TIMEOUT ? setImmediate(callback) : undefined;
+              return handle;
+            },
+            clearTimeout: (handle) => {
+              if (handle !== undefined) clearImmediate(handle as ReturnType<typeof setImmediate>);
+            },
+          },
           retry: false,
           ...(failingStore === undefined ? {} : { store: failingStore }),
           logger: { warn: (l) => lines.push(l), error: (l) => lines.push(l) },
           onEvent: (event) => events.push(event),
         });
         const outputs: string[] = [];
+        const codes: unknown[] = [];
         for (let round = 0; round < 2; round++) {
           try {
             await auth.getToken();
           } catch (error) {
+            codes.push((error as { code?: unknown }).code);
             outputs.push(
               String((error as Error).message),
               JSON.stringify(error),
@@ -130,13 +178,23 @@ describe('secrets never leak', () => {
           ...lines,
         );
         await auth.close();
+        // The failure this case is about did happen.
+        const expected =
+          c.place === 'timeout'
+            ? 'TIMEOUT'
+            : c.place === 'invalid-response'
+              ? 'INVALID_RESPONSE'
+              : c.place === 'network'
+                ? 'NETWORK_ERROR'
+                : undefined;
+        if (expected !== undefined && !codes.includes(expected)) return false;
         const all = outputs.join('\n');
         for (const piece of pieces(secret)) {
           if (all.includes(piece)) return false;
         }
         return true;
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });
