@@ -10,9 +10,9 @@ import {
   GoToAuthError,
   goToFetch,
   normalizeTokenResponse,
-  parseRetryAfter,
 } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
+import { parseRetryAfter } from '../src/retry-after.js';
 import { keepAlive, sleep } from '../src/timers.js';
 
 const options = resolveOptions({ clientId: 'c', userId: 'u', password: 'p', logger: false });
@@ -24,7 +24,7 @@ describe('reading token answers', () => {
   it('takes a missing body as not JSON, and a declared oversize body as too large', async () => {
     expect(await outcome(new Response(null))).toMatchObject({
       code: 'INVALID_RESPONSE',
-      message: 'GoTo answered with a body that is not JSON.',
+      message: "GoTo's token response is not JSON.",
     });
     expect(
       await outcome(new Response(null, { headers: { 'content-length': '100000' } })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeTokenResponse, REFRESH_TOKEN_LIFETIME_MS } from '../src/index.js';
+import { normalizeTokenResponse } from '../src/index.js';
 
 const NOW = 1_000;
 
@@ -30,7 +30,6 @@ describe('normalizeTokenResponse, field by field', () => {
       organizerKey: '123',
       accountKey: undefined,
     });
-    expect(REFRESH_TOKEN_LIFETIME_MS).toBe(2_592_000_000);
     expect(
       normalizeTokenResponse({ access_token: 'a', refresh_token: 'r' }, NOW).refreshTokenExpiresAt,
     ).toBe(NOW + 2_592_000_000);
@@ -58,9 +57,9 @@ describe('normalizeTokenResponse, field by field', () => {
   });
 
   it.each([
-    ['{"access_token":"a",', 'GoTo answered with a body that is not JSON.'],
-    ['[]', 'GoTo answered with a token response that is not a JSON object.'],
-    ['null', 'GoTo answered with a token response that is not a JSON object.'],
+    ['{"access_token":"a",', "GoTo's token response is not JSON."],
+    ['[]', "GoTo's token response is not a JSON object."],
+    ['null', "GoTo's token response is not a JSON object."],
     ['{"access_token":" "}', 'GoTo\'s token response has no "access_token".'],
     [
       '{"access_token":"a","token_type":"mac"}',

@@ -4,18 +4,17 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { toProblem } from '../src/http.js';
 import {
   deserializeToken,
   GoToAuthError,
   GoToAuthErrorCode,
   isGoToAuthError,
-  isRetryable,
   isTokenRejection,
   MemoryTokenStore,
   normalizeTokenResponse,
   serializeToken,
   tokenStoreKey,
-  toProblem,
 } from '../src/index.js';
 
 const RETRYABLE = ['RATE_LIMITED', 'SERVER_ERROR', 'NETWORK_ERROR', 'TIMEOUT', 'STORE_ERROR'];
@@ -61,7 +60,6 @@ describe('GoToAuthError', () => {
     const error = new GoToAuthError(code, 'x');
     expect(GoToAuthErrorCode[code]).toBe(code);
     expect(error.retryable).toBe(RETRYABLE.includes(code));
-    expect(isRetryable(error)).toBe(RETRYABLE.includes(code));
   });
 
   it('recognizes its errors across copies of the package, and nothing else', () => {
@@ -72,13 +70,11 @@ describe('GoToAuthError', () => {
       value: true,
     });
     expect(isGoToAuthError(foreign)).toBe(true);
-    expect(isRetryable(foreign)).toBe(true);
     const fake = Object.defineProperty({ code: 'TIMEOUT' }, Symbol.for('goto-auth.error'), {
       value: 'yes',
     });
     for (const value of [fake, new Error('TIMEOUT'), { code: 'TIMEOUT' }, null, undefined, 'x']) {
       expect(isGoToAuthError(value)).toBe(false);
-      expect(isRetryable(value)).toBe(false);
     }
   });
 });
@@ -299,8 +295,14 @@ describe('toProblem', () => {
     STORE_ERROR: 'The shared token store is unavailable',
     CLOSED: 'The GoTo client is shutting down',
     UNEXPECTED_ERROR: 'The GoTo client failed unexpectedly',
+    LOGIN_REQUIRED: 'Sign in with GoTo',
+    STATE_MISMATCH: 'The sign-in could not be verified',
+    ACCESS_DENIED: 'The GoTo sign-in was refused',
+    INVALID_CALLBACK: 'The GoTo sign-in could not be completed',
   };
   const DETAIL: Record<number, string> = {
+    400: 'The GoTo sign-in callback was refused; start the sign-in again.',
+    401: 'This user has no GoTo session: sign in with GoTo again.',
     500: 'The server cannot get a GoTo access token because of its configuration.',
     502: 'GoTo answered the token request with something unusable.',
     503: 'GoTo cannot be reached for an access token right now; try again later.',
