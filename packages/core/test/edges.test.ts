@@ -4,16 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { processTokenResponse, redact } from '../src/grant.js';
-import {
-  createGoToAuth,
-  type GoToAuth,
-  GoToAuthError,
-  goToFetch,
-  normalizeTokenResponse,
-} from '../src/index.js';
+import { GoToAuthError, goToFetch, normalizeTokenResponse } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
 import { parseRetryAfter } from '../src/retry-after.js';
 import { keepAlive, sleep } from '../src/timers.js';
+import { countingTokens } from './helpers.js';
 
 const options = resolveOptions({ clientId: 'c', userId: 'u', password: 'p', logger: false });
 const password = { type: 'password' } as const;
@@ -149,18 +144,7 @@ describe('timers edges', () => {
 });
 
 describe('goToFetch bodies', () => {
-  const tokens = (): GoToAuth => {
-    let n = 0;
-    return createGoToAuth({
-      clientId: 'c',
-      userId: 'u',
-      password: 'p',
-      logger: false,
-      minGrantInterval: 0,
-      fetch: (async () =>
-        Response.json({ access_token: `t${++n}`, expires_in: 3600 })) as unknown as typeof fetch,
-    });
-  };
+  const tokens = countingTokens;
   const rejectFirst = () => {
     let calls = 0;
     const sent: (BodyInit | null | undefined)[] = [];

@@ -3,29 +3,13 @@
  * when it retries, and what it leaves alone. No HTTP.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  createGoToAuth,
-  type GoToAuth,
-  goToFetch,
-  goToOriginMatcher,
-  isRejectedResponse,
-} from '../src/index.js';
+import { createGoToAuth, goToFetch, goToOriginMatcher, isRejectedResponse } from '../src/index.js';
+import { countingTokens } from './helpers.js';
 
 const API = 'https://api.getgo.com';
 const INVALID_TOKEN = JSON.stringify({ int_err_code: 'InvalidToken' });
 
-function tokens(): GoToAuth {
-  let n = 0;
-  return createGoToAuth({
-    clientId: 'c',
-    userId: 'u',
-    password: 'p',
-    logger: false,
-    minGrantInterval: 0,
-    fetch: (async () =>
-      Response.json({ access_token: `t${++n}`, expires_in: 3600 })) as unknown as typeof fetch,
-  });
-}
+const tokens = countingTokens;
 
 type Sent = { input: RequestInfo | URL; init: RequestInit | undefined; auth: string | null };
 

@@ -9,7 +9,7 @@ import {
   type GoToAuthOptions,
   type TokenStore,
 } from '../src/index.js';
-import { ManualClock, settle, until } from './helpers.js';
+import { ManualClock, onManualClock, settle, until } from './helpers.js';
 
 const NO_TIMERS = { setTimeout: () => 0, clearTimeout: () => {} };
 
@@ -39,14 +39,7 @@ function setup(
   const bodies: string[] = [];
   let n = 0;
   const auth = createGoToAuth({
-    clientId: 'client',
-    clientSecret: 'secret',
-    userId: 'user',
-    password: 'password',
-    now: clock.now,
-    timers: clock,
-    retry: false,
-    minGrantInterval: 0,
+    ...onManualClock(clock),
     logger: false,
     store: lenientStore(),
     onEvent: (e) => events.push(e),

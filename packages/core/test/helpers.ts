@@ -1,9 +1,9 @@
-import type { GoToAuth, GoToAuthOptions } from '@goto-auth/core';
+import { createGoToAuth, type GoToAuth, type GoToAuthOptions } from '@goto-auth/core';
 import type { GoToEmulator } from '@goto-auth/emulator';
 import fc from 'fast-check';
 // By path, not as a dependency: test-support depends on core, and a dependency back would be
 // a cycle in the build graph.
-import { auth as testAuth } from '../../../tools/test-support/src/index.ts';
+import { type ManualClock, auth as testAuth } from '../../../tools/test-support/src/index.ts';
 
 export {
   authNoFloor,
@@ -30,4 +30,37 @@ export function auth(emu: GoToEmulator, options: Partial<GoToAuthOptions> = {}):
  */
 export function propertyRuns(n: number): number {
   return Math.min(n, fc.readConfigureGlobal().numRuns ?? n);
+}
+
+/** The credentials of the stub-fetch tests: any values do, no server checks them. */
+export const STUB_CREDENTIALS = {
+  clientId: 'client',
+  clientSecret: 'secret',
+  userId: 'user',
+  password: 'password',
+} as const;
+
+/** Stub credentials on a manual clock: its timers, no retries, no floor between grants. */
+export function onManualClock(clock: ManualClock) {
+  return {
+    ...STUB_CREDENTIALS,
+    now: clock.now,
+    timers: clock,
+    retry: false,
+    minGrantInterval: 0,
+  } as const;
+}
+
+/** An auth object whose stub fetch mints `t1`, `t2`… at each grant. */
+export function countingTokens(): GoToAuth {
+  let n = 0;
+  return createGoToAuth({
+    clientId: 'c',
+    userId: 'u',
+    password: 'p',
+    logger: false,
+    minGrantInterval: 0,
+    fetch: (async () =>
+      Response.json({ access_token: `t${++n}`, expires_in: 3600 })) as unknown as typeof fetch,
+  });
 }

@@ -11,7 +11,7 @@ import {
   MemoryTokenStore,
   type TokenStore,
 } from '../src/index.js';
-import { ManualClock, settle, until } from './helpers.js';
+import { ManualClock, STUB_CREDENTIALS, settle, until } from './helpers.js';
 
 const START = Date.UTC(2026, 0, 1);
 
@@ -33,10 +33,7 @@ function setup(answers: Answer[] = [], options: Partial<GoToAuthOptions> = {}) {
     return typeof next === 'function' ? next() : next.clone();
   }) as unknown as typeof globalThis.fetch;
   const auth = createGoToAuth({
-    clientId: 'client',
-    clientSecret: 'secret',
-    userId: 'user',
-    password: 'password',
+    ...STUB_CREDENTIALS,
     fetch,
     now: clock.now,
     timers: clock,

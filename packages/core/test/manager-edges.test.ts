@@ -10,7 +10,7 @@ import {
   MemoryTokenStore,
   type TokenStore,
 } from '../src/index.js';
-import { ManualClock, settle, until } from './helpers.js';
+import { ManualClock, onManualClock, settle, until } from './helpers.js';
 
 const START = Date.UTC(2026, 0, 1);
 const NO_TIMERS = { setTimeout: () => 0, clearTimeout: () => {} };
@@ -25,14 +25,7 @@ function setup(
   const bodies: string[] = [];
   let n = 0;
   const auth = createGoToAuth({
-    clientId: 'client',
-    clientSecret: 'secret',
-    userId: 'user',
-    password: 'password',
-    now: clock.now,
-    timers: clock,
-    retry: false,
-    minGrantInterval: 0,
+    ...onManualClock(clock),
     logger: { warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
     onEvent: (e) => events.push(e),
     fetch: (async (_url: string, init: RequestInit) => {

@@ -9,7 +9,7 @@ import {
   type GoToAuthOptions,
   type TimerProvider,
 } from '../src/index.js';
-import { ManualClock, settle, until } from './helpers.js';
+import { ManualClock, STUB_CREDENTIALS, settle, until } from './helpers.js';
 
 const START = Date.UTC(2026, 0, 1);
 
@@ -50,10 +50,7 @@ function setup(answers: (() => Response)[], options: Partial<GoToAuthOptions> = 
   let n = 0;
   const bodies: string[] = [];
   const auth = createGoToAuth({
-    clientId: 'client',
-    clientSecret: 'secret',
-    userId: 'user',
-    password: 'password',
+    ...STUB_CREDENTIALS,
     now: clock.now,
     timers: clock.provider,
     retry: { limit: 3, baseDelay: 100, maxDelay: 1000 },
