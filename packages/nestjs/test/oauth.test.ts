@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { GoToOAuth } from '@goto-auth/core';
 import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
-import { expectProblemResponse, onCleanup } from '@goto-auth/test-support';
+import {
+  expectProblemResponse,
+  followAuthorization,
+  OAUTH_REDIRECT_URI,
+  onCleanup,
+} from '@goto-auth/test-support';
 import {
   Controller,
   Get,
@@ -27,6 +32,7 @@ import {
   GoToOAuthController,
   GoToOAuthModule,
   type GoToOAuthModuleOptions,
+  type GoToOAuthOptionsFactory,
   type GoToOAuthRoutes,
   GoToOAuthService,
   type GoToSignedIn,
@@ -165,6 +171,7 @@ describe('GoToOAuthModule.forRoot with routes', () => {
     const callback = await browser.get(consent.headers.get('location') ?? '');
     expect(callback.status).toBe(302);
     expect(callback.headers.get('location')).toBe('/me');
+    expect(callback.headers.get('cache-control')).toBe('no-store');
     expect(browser.jar.has('goto_auth_state')).toBe(false);
     expect([...sessions.byId.values()]).toEqual([BOB.email]);
 
@@ -248,6 +255,20 @@ describe('GoToOAuthModule.forRoot with routes', () => {
     expect(attributes(browser.stateCookie('signin') ?? '').sort()).toEqual(
       ['HttpOnly', 'Max-Age=300', 'Path=/auth/goto/callback', 'SameSite=Lax', 'Secure'].sort(),
     );
+  });
+
+  it('takes returnTo only when the login URL gives exactly one', async () => {
+    const { url } = await start((emu, redirectUri, sessions) =>
+      GoToOAuthModule.forRoot({ ...oauthOptions(emu, redirectUri), routes: routes(sessions) }),
+    );
+    for (const [query, expected] of [
+      ['?returnTo=%2Faccount', '/account'],
+      ['?returnTo=/a&returnTo=/b', '/'],
+      ['', '/'],
+    ] as const) {
+      const { answer } = await new Browser().signIn(`${url}/auth/goto/login${query}`);
+      expect(answer.headers.get('location')).toBe(expected);
+    }
   });
 
   it('sends onSignIn failures to Nest, not as a GoTo problem', async () => {
@@ -389,11 +410,15 @@ describe('GoToOAuthController, extended', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const sessions = new Sessions();
-    const app = await createApp({
-      imports: [GoToOAuthModule.forRoot(oauthOptions(emu, `${url}/signin/goto/callback`))],
-      controllers: [SignInController, MeController],
-      providers: [Users, { provide: SESSIONS, useValue: sessions }],
-    });
+    const logger = new CapturingLogger();
+    const app = await createApp(
+      {
+        imports: [GoToOAuthModule.forRoot(oauthOptions(emu, `${url}/signin/goto/callback`))],
+        controllers: [SignInController, MeController],
+        providers: [Users, { provide: SESSIONS, useValue: sessions }],
+      },
+      logger,
+    );
     await app.listen(port, '127.0.0.1');
     const browser = new Browser();
     const login = await browser.get(`${url}/signin/goto/login?user=bob&returnTo=/me`);
@@ -405,6 +430,8 @@ describe('GoToOAuthController, extended', () => {
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/welcome?to=%2Fme');
     expect(app.get(Users).seen).toEqual([BOB.email]);
+    // onSignIn answered: the route does not try to redirect on top of it.
+    expect(logger.lines.filter((line) => line.level === 'error')).toEqual([]);
     // No APP_FILTER here: the controller's own filter answers problem+json.
     await expectProblemResponse(
       await browser.get(consent.headers.get('location') ?? ''),
@@ -470,5 +497,197 @@ describe('GoToOAuthModule on @nestjs/platform-fastify', () => {
     const denied = await new Browser().signIn(`${url}/auth/goto/login?decision=deny`);
     await expectProblemResponse(denied.answer, 400, 'ACCESS_DENIED');
     expect(tokenRequests(emu)).toBe(1);
+  });
+});
+
+describe('GoToOAuthController, edge cases', () => {
+  // Extended without onSignIn: the sign-in must fail, not drop the principal silently.
+  @Controller('plain/goto')
+  class PlainController extends GoToOAuthController {}
+
+  async function plainApp() {
+    const emu = await emulator({ users: [ANN] });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const logger = new CapturingLogger();
+    const app = await createApp(
+      {
+        imports: [GoToOAuthModule.forRoot(oauthOptions(emu, `${url}/plain/goto/callback`))],
+        controllers: [PlainController],
+      },
+      logger,
+    );
+    await app.listen(port, '127.0.0.1');
+    return { emu, app, url, logger };
+  }
+
+  it('fails the callback of a controller that does not override onSignIn', async () => {
+    const { app, url, logger } = await plainApp();
+    const browser = new Browser();
+    const login = await browser.get(`${url}/plain/goto/login`);
+    expect(login.status).toBe(302);
+    const authorize = new URL(login.headers.get('location') ?? '');
+    // No authorization() override: GoTo's URL carries the flow's own parameters only.
+    expect([...authorize.searchParams.keys()].sort()).toEqual(
+      ['client_id', 'redirect_uri', 'response_type', 'state'].sort(),
+    );
+    const consent = await browser.get(`${authorize.href}&auto=approve&login_hint=ann`);
+    const answer = await browser.get(consent.headers.get('location') ?? '');
+    expect(answer.status).toBe(500);
+    expect(answer.headers.get('location')).toBeNull();
+    // The code was exchanged before onSignIn ran.
+    expect(app.get(GoToOAuthService).cachedToken(ANN.email)).toBeDefined();
+    // The app's log says what is missing.
+    expect(logger.text()).toContain(
+      'GoToOAuthController: override onSignIn() to keep the signed-in principal in your session.',
+    );
+  });
+
+  it('answers a failure of the flow that is not a GoToAuthError 500 UNEXPECTED_ERROR, and clears the cookie', async () => {
+    const { app, url } = await plainApp();
+    Object.defineProperty(app.get(GoToOAuthService), 'finishSignIn', {
+      value: () => Promise.reject(new TypeError('cookie=secret-in-a-bug')),
+    });
+    const browser = new Browser();
+    const login = await browser.get(`${url}/plain/goto/login`);
+    const consent = await browser.get(
+      `${login.headers.get('location')}&auto=approve&login_hint=ann`,
+    );
+    const answer = await browser.get(consent.headers.get('location') ?? '');
+    await expectProblemResponse(answer, 500, 'UNEXPECTED_ERROR', ['secret-in-a-bug']);
+    expect(browser.setCookies.at(-1)).toMatch(/^goto_auth_state=; .*Max-Age=0/);
+  });
+
+  it('refuses routes without a path string', async () => {
+    const emu = await emulator();
+    expect(() =>
+      GoToOAuthModule.forRoot({
+        ...oauthOptions(emu, 'http://127.0.0.1:1/cb'),
+        routes: { path: undefined as unknown as string, onSignIn: () => {} },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringMatching(/"routes"/),
+      }),
+    );
+  });
+});
+
+describe('GoToOAuthService', () => {
+  it("signs in with a state the caller keeps, then serves, scopes, invalidates and forgets the user's tokens", async () => {
+    const emu = await emulator({ users: [ANN] });
+    const app = await createApp({
+      imports: [GoToOAuthModule.forRoot(oauthOptions(emu, OAUTH_REDIRECT_URI))],
+    });
+    await app.init();
+    const service = app.get(GoToOAuthService);
+    expect(service.baseUrl).toBe(emu.url);
+    const { url, state } = service.authorizationUrl({
+      params: { auto: 'approve', login_hint: ANN.userId },
+    });
+    const signedIn = await service.handleCallback(await followAuthorization(url), { state });
+    expect(signedIn.principal).toBe(ANN.email);
+    const first = service.cachedToken(ANN.email);
+    expect(first?.accessToken).toEqual(expect.any(String));
+    expect(await service.getToken(ANN.email)).toEqual(first);
+    expect((await service.forPrincipal(ANN.email).getToken()).accessToken).toBe(first?.accessToken);
+    expect(service.status(ANN.email).state).toBe('valid');
+
+    expect(service.invalidate(ANN.email, first?.accessToken ?? '')).toBe(true);
+    expect(service.cachedToken(ANN.email)).toBeUndefined();
+    // The caller's signal reaches core: an aborted wait rejects ABORTED.
+    await expect(
+      service.getToken(ANN.email, { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    const second = await service.getToken(ANN.email);
+    expect(second.accessToken).not.toBe(first?.accessToken);
+
+    await service.signOut(ANN.email);
+    expect(service.cachedToken(ANN.email)).toBeUndefined();
+    await expect(service.getToken(ANN.email)).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+
+  it("routes core's log lines to Nest's logger under the GoToOAuth context", async () => {
+    const emu = await emulator({ users: [ANN] });
+    const logger = new CapturingLogger();
+    const app = await createApp(
+      { imports: [GoToOAuthModule.forRoot(oauthOptions(emu, OAUTH_REDIRECT_URI))] },
+      logger,
+    );
+    await app.init();
+    const service = app.get(GoToOAuthService);
+    const { url, state } = service.authorizationUrl({
+      params: { auto: 'approve', login_hint: ANN.userId },
+    });
+    await service.handleCallback(await followAuthorization(url), { state });
+    service.oauth.on('invalidated', () => {
+      throw new Error('listener bug');
+    });
+    expect(service.invalidate(ANN.email, service.cachedToken(ANN.email)?.accessToken ?? '')).toBe(
+      true,
+    );
+    emu.fault({ type: 'status', status: 503 });
+    await expect(service.getToken(ANN.email)).rejects.toMatchObject({ code: 'SERVER_ERROR' });
+    expect(logger.lines).toContainEqual({
+      level: 'warn',
+      context: 'GoToOAuth',
+      message: expect.stringMatching(/^\[goto-auth\] SERVER_ERROR: /),
+    });
+    expect(logger.lines).toContainEqual({
+      level: 'error',
+      context: 'GoToOAuth',
+      message: expect.stringMatching(/an event listener threw/),
+    });
+  });
+});
+
+describe('GoToOAuthModule registration', () => {
+  it('accepts an options factory class', async () => {
+    const emu = await emulator({ users: [ANN] });
+    @Injectable()
+    class Options implements GoToOAuthOptionsFactory {
+      createGoToOAuthOptions() {
+        return oauthOptions(emu, OAUTH_REDIRECT_URI);
+      }
+    }
+    const app = await createApp({ imports: [GoToOAuthModule.forRootAsync({ useClass: Options })] });
+    await app.init();
+    expect(app.get(GoToOAuthService).baseUrl).toBe(emu.url);
+  });
+
+  it('is visible to feature modules that do not import it only with isGlobal', async () => {
+    const emu = await emulator();
+    @Injectable()
+    class Feature {
+      constructor(readonly goto: GoToOAuthService) {}
+    }
+    @Module({ providers: [Feature] })
+    class FeatureModule {}
+    const local = Test.createTestingModule({
+      imports: [GoToOAuthModule.forRoot(oauthOptions(emu, OAUTH_REDIRECT_URI)), FeatureModule],
+    }).setLogger(new CapturingLogger());
+    await expect(local.compile()).rejects.toThrow(/GoToOAuthService/);
+    const app = await createApp({
+      imports: [
+        GoToOAuthModule.forRoot({ ...oauthOptions(emu, OAUTH_REDIRECT_URI), isGlobal: true }),
+        FeatureModule,
+      ],
+    });
+    expect(app.get(Feature).goto).toBe(app.get(GoToOAuthService));
+  });
+
+  it("provides the core object under the string token 'GOTO_OAUTH' too", async () => {
+    const emu = await emulator();
+    @Injectable()
+    class ByName {
+      constructor(@Inject('GOTO_OAUTH') readonly oauth: GoToOAuth) {}
+    }
+    const app = await createApp({
+      imports: [GoToOAuthModule.forRoot(oauthOptions(emu, OAUTH_REDIRECT_URI))],
+      providers: [ByName],
+    });
+    expect(GOTO_OAUTH).toBe('GOTO_OAUTH');
+    expect(app.get(ByName).oauth).toBe(app.get(GoToOAuthService).oauth);
   });
 });

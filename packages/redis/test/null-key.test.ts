@@ -15,3 +15,22 @@ it('refuses a null encryption key with INVALID_OPTIONS, not a TypeError', () => 
     );
   }
 });
+
+it('names the option a null key was given for, alone or inside { id, key }', () => {
+  const client = redisClient({ port: 1 }, { lazyConnect: true });
+  const key = new Uint8Array(32);
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ encryptionKey: null }, 'encryptionKey'],
+    [{ encryptionKey: key, decryptionKeys: [key, null] }, 'decryptionKeys[1]'],
+    [{ encryptionKey: { id: 'k1', key: null } }, 'encryptionKey'],
+  ];
+  for (const [options, option] of cases) {
+    const given = { client, ...options } as unknown as RedisTokenStoreOptions;
+    expect(() => new RedisTokenStore(given)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        message: `RedisTokenStore: "${option}" must be a Uint8Array, a base64 string or a CryptoKey.`,
+      }),
+    );
+  }
+});
