@@ -118,12 +118,26 @@ export function attachGoToAuth(
   // Interceptors added after these run before them, on the config runWhen saw or on a copy, and
   // may point the request elsewhere: both look at the URL again when they run, so the token
   // follows the request's final URL and never leaves for another origin.
+  /** Waits for a token (one refresh for every request that waits), then sets it. */
+  const withToken = async (config: InternalAxiosRequestConfig) => {
+    const signal = config.signal as AbortSignal | undefined;
+    try {
+      return setToken(config, (await auth.getToken({ signal })).accessToken);
+    } catch (error) {
+      // axios itself rejects an aborted request with its CanceledError, before sending.
+      if (signal?.aborted) return config;
+      throw error;
+    }
+  };
+
   const cached = instance.interceptors.request.use(
     (config) => {
       if (!isGoTo(fullUrl(config))) return config;
-      // A copied config is not in `ready`: the token is still cached in this turn.
-      const token = ready.get(config) ?? auth.cachedToken()?.accessToken;
-      return token === undefined ? config : setToken(config, token);
+      // A copied config is not in `ready`; the token is still cached in this turn, unless an
+      // asynchronous interceptor ran in between (then axios's chain is on promises, and this
+      // one may wait like `waiting`).
+      const token = auth.cachedToken()?.accessToken ?? ready.get(config);
+      return token === undefined ? withToken(config) : setToken(config, token);
     },
     undefined,
     {
@@ -137,17 +151,7 @@ export function attachGoToAuth(
     },
   );
   const waiting = instance.interceptors.request.use(
-    async (config) => {
-      if (!isGoTo(fullUrl(config))) return config;
-      const signal = config.signal as AbortSignal | undefined;
-      try {
-        return setToken(config, (await auth.getToken({ signal })).accessToken);
-      } catch (error) {
-        // axios itself rejects an aborted request with its CanceledError, before sending.
-        if (signal?.aborted) return config;
-        throw error;
-      }
-    },
+    async (config) => (isGoTo(fullUrl(config)) ? withToken(config) : config),
     undefined,
     { runWhen: (config) => !ready.has(config) && isGoTo(fullUrl(config)) },
   );

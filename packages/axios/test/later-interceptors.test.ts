@@ -44,4 +44,24 @@ describe('attachGoToAuth with interceptors added after it (axios runs them first
       expect(foreign.received.map((r) => r.authorization)).toEqual([undefined]);
     },
   );
+
+  it('carries a token when the cached one is dropped while a later async interceptor copies the config', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const first = (await a.getToken()).accessToken;
+    const api = await server((_req, res) => json(res, 200, {}));
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+    // Asynchronous, so axios runs the chain on promises; GoTo rejects the token meanwhile.
+    goto.interceptors.request.use(async (config) => {
+      a.invalidate(first);
+      return { ...config };
+    });
+
+    await goto.get('/x');
+
+    const [sent] = api.received.map((r) => r.authorization);
+    expect(sent).toMatch(/^Bearer \S+$/);
+    expect(sent).not.toBe(`Bearer ${first}`);
+  });
 });
