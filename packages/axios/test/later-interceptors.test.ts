@@ -60,8 +60,22 @@ describe('attachGoToAuth with interceptors added after it (axios runs them first
 
     await goto.get('/x');
 
-    const [sent] = api.received.map((r) => r.authorization);
-    expect(sent).toMatch(/^Bearer \S+$/);
-    expect(sent).not.toBe(`Bearer ${first}`);
+    const fresh = (await a.getToken()).accessToken;
+    expect(fresh).not.toBe(first);
+    expect(api.received.map((r) => r.authorization)).toEqual([`Bearer ${fresh}`]);
+  });
+
+  it('keeps the cached token on the synchronous path when a later synchronous interceptor copies the config', async () => {
+    const emu = await emulator();
+    const a = auth(emu);
+    const token = (await a.getToken()).accessToken;
+    const api = await server((_req, res) => json(res, 200, {}));
+    const goto = axios.create({ baseURL: api.url });
+    attachGoToAuth(goto, a, { origins: [api.url] });
+    goto.interceptors.request.use((config) => ({ ...config }), undefined, { synchronous: true });
+
+    await goto.get('/x');
+
+    expect(api.received.map((r) => r.authorization)).toEqual([`Bearer ${token}`]);
   });
 });
