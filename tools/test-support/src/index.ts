@@ -470,3 +470,23 @@ export function refusedUnlessServing(
     },
   }) as GoToAuth;
 }
+
+/**
+ * A middleware's answer to a bug-like failure (a TypeError whose message carries
+ * `secret-in-a-bug-message`) at `${url}/me`: 500 problem+json `UNEXPECTED_ERROR` without the
+ * message, and one log line naming the failure as `named`, without it either.
+ */
+export async function expectBugAnsweredOnce(
+  url: string,
+  error: ReturnType<typeof vi.fn>,
+  named: string,
+): Promise<void> {
+  const response = await fetch(`${url}/me`);
+  expect(response.status).toBe(500);
+  const body = await response.text();
+  expect(body).not.toContain('secret-in-a-bug-message');
+  expect(JSON.parse(body)).toMatchObject({ code: 'UNEXPECTED_ERROR' });
+  expect(error).toHaveBeenCalledTimes(1);
+  expect(String(error.mock.calls[0]?.[0])).toContain(named);
+  expect(String(error.mock.calls[0]?.[0])).not.toContain('secret-in-a-bug-message');
+}
