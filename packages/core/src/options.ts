@@ -67,10 +67,11 @@ export interface GoToClientOptions {
   minGrantInterval?: number;
   /**
    * The refresh lock's lifetime in ms; it expires if its holder dies. One hold may send two
-   * requests (a refresh, then the password fallback), so the default covers both; a store whose
-   * locks can be extended has it renewed for `lockTtl` before each request as well. Keep it
-   * above `timeout`, or a slow answer can outlast the lock. Processes waiting for the holder
-   * wait up to `2 * (lockTtl + timeout)`.
+   * requests (a refresh, then the password fallback), so the default covers both. A store whose
+   * locks can be extended has it renewed before each request as well, so a slow answer cannot
+   * outlast it: for `lockTtl`, or if longer for `timeout` plus `lockTtl` (at most 5 s of it) for
+   * the write after the answer. Processes waiting for the holder wait up to twice that renewal
+   * plus `timeout`.
    * @defaultValue `2 * timeout + 5000`
    */
   lockTtl?: number;

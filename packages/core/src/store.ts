@@ -6,8 +6,9 @@ export interface TokenStoreLock {
   release(): Promise<void>;
   /**
    * Optional: makes the lock last `ttlMs` from now, if this holder still owns it
-   * (compare-and-extend). The manager calls it before each token request of a hold, so a slow
-   * GoTo cannot outlast the lock.
+   * (compare-and-extend). The manager calls it before each token request of a hold, for at
+   * least the request's `timeout` and the store write after it, so a slow GoTo cannot outlast
+   * the lock.
    *
    * @returns whether this holder still owns the lock
    */

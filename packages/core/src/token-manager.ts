@@ -144,6 +144,8 @@ const LOST = Symbol('lost');
 
 const NO_LOCK: TokenStoreLock = { release: async () => {} };
 const REJECTED_MEMORY = 8;
+/** The most a renewed lock outlasts its request by (room for the store write after it). */
+const LOCK_ROOM_AFTER_REQUEST = 5_000;
 /** A token rejected this soon after it was minted counts towards the contention warning. */
 const QUICK_REJECTION_MS = 60_000;
 const QUICK_REJECTIONS_TO_WARN = 3;
@@ -520,8 +522,8 @@ export class TokenManager implements GoToAuth {
     const { store, lockTtl, lockPollInterval, timeout } = this.#o;
     const started = this.#now();
     // A holder may renew its lock through two requests of up to `timeout` each; one that dies
-    // leaves a lock that lasts `lockTtl` at most. Wait for the worst of both, with room to spare.
-    const patience = 2 * (lockTtl + timeout);
+    // leaves a lock that lasts one renewal at most. Wait for the worst of both, with room to spare.
+    const patience = 2 * (this.#renewal() + timeout);
     const deadline = started + patience;
     const ended = (outcome: 'acquired' | 'delivered' | 'timeout' | 'unavailable') =>
       this.#emit({ type: 'lock', outcome, waitMs: this.#now() - started });
@@ -659,12 +661,17 @@ export class TokenManager implements GoToAuth {
     return undefined;
   }
 
-  /** Renews the lock for `lockTtl` before a request, when the store can; `false` when it was lost. */
+  /**
+   * Renews the lock before a request, when the store can, for long enough to outlast it: the
+   * request may take `timeout`, and the store write after it must land under the lock too, or a
+   * waiter would take the lapsed lock, find no new token and mint a second one.
+   * @returns `false` when the lock was lost
+   */
   async #extend(held: TokenStoreLock): Promise<boolean> {
     if (held.extend === undefined) return true;
     let owned: boolean;
     try {
-      owned = await held.extend(this.#o.lockTtl);
+      owned = await held.extend(this.#renewal());
     } catch (error) {
       this.#checkOpen();
       const failure = this.#storeFailure('extend', error);
@@ -673,6 +680,15 @@ export class TokenManager implements GoToAuth {
     }
     this.#checkOpen();
     return owned;
+  }
+
+  /**
+   * How long a renewal makes the lock last: `lockTtl`, or if longer the request's `timeout` and
+   * room for the write after it (`lockTtl` again, at most 5 s).
+   */
+  #renewal(): number {
+    const { lockTtl, timeout } = this.#o;
+    return Math.max(lockTtl, timeout + Math.min(lockTtl, LOCK_ROOM_AFTER_REQUEST));
   }
 
   async #request(grant: Grant): Promise<GoToToken> {

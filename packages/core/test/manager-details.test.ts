@@ -447,10 +447,11 @@ describe('waiting for another holder of the lock', () => {
   };
 
   it('gives up after twice lockTtl plus timeout, with TIMEOUT', async () => {
+    // lockTtl is above timeout + 5 s, so a renewal lasts lockTtl.
     const waiting = setup([], {
       retry: false,
       timeout: 1000,
-      lockTtl: 2000,
+      lockTtl: 7000,
       lockPollInterval: 500,
       store: held(new ManualClock(START)).store,
     });
@@ -467,10 +468,10 @@ describe('waiting for another holder of the lock', () => {
     }
     expect(await pending).toMatchObject({
       code: 'TIMEOUT',
-      message: 'Waited 6000 ms for another process to finish refreshing the token.',
+      message: 'Waited 16000 ms for another process to finish refreshing the token.',
     });
     expect(waiting.events.filter((e) => e.type === 'lock')).toEqual([
-      { type: 'lock', outcome: 'timeout', waitMs: 6500 },
+      { type: 'lock', outcome: 'timeout', waitMs: 16500 },
     ]);
     expect(waiting.requests).toHaveLength(0);
   });
@@ -509,6 +510,52 @@ describe('waiting for another holder of the lock', () => {
     expect(requests).toHaveLength(0);
     expect(events.filter((e) => e.type === 'lock')).toMatchObject([{ outcome: 'delivered' }]);
     expect(events.find((e) => e.type === 'token')).toMatchObject({ source: 'store' });
+  });
+
+  it('keeps the lock through a request that outlasts lockTtl but not timeout', async () => {
+    // Two processes share a store. The holder's grant takes 1.5 s: longer than the 1 s lock, well
+    // inside the 3 s timeout. Renewing for lockTtl alone would let the lock lapse mid-request,
+    // and the waiter would take it and send a second grant (revoking the first).
+    const clock = new ManualClock(START);
+    const store = new MemoryTokenStore({ now: clock.now });
+    let grants = 0;
+    const answers: Array<(response: Response) => void> = [];
+    const fetch = (async () => {
+      grants++;
+      return new Promise<Response>((resolve) => answers.push(resolve));
+    }) as unknown as typeof globalThis.fetch;
+    const options = {
+      ...STUB_CREDENTIALS,
+      store,
+      fetch,
+      now: clock.now,
+      timers: clock,
+      retry: false,
+      logger: false,
+      lockTtl: 1_000,
+      lockPollInterval: 100,
+      timeout: 3_000,
+    } as const;
+    const holder = createGoToAuth(options);
+    const waiter = createGoToAuth(options);
+    const first = holder.getToken();
+    await until(() => grants === 1);
+    const second = waiter.getToken();
+    for (let ms = 0; ms < 1_500; ms += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    expect(grants).toBe(1);
+    answers[0]?.(token('only', 3600));
+    clock.advance(100);
+    await expect(first).resolves.toMatchObject({ accessToken: 'only' });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(100);
+      await settle();
+    }
+    await expect(second).resolves.toMatchObject({ accessToken: 'only' });
+    expect(grants).toBe(1);
+    await Promise.all([holder.close(), waiter.close()]);
   });
 
   it('starts over when the lock is lost before a grant, and gives up after 3 losses', async () => {

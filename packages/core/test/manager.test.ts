@@ -398,7 +398,7 @@ describe('a holder that stalls past its lock', () => {
     });
     const pending = a.getToken();
     await until(() => stalled);
-    clock.advance(2_000); // A's lock expires
+    clock.advance(20_000); // A's lock expires: past its renewal (the 10 s timeout plus lockTtl)
     const b = auth(emu, { store, now: clock.now });
     const fromB = await b.getToken(); // B mints, revoking A's token
     release();

@@ -33,6 +33,9 @@ describe('a lock holder that stalls past its lock ttl', () => {
     });
     const tokenA = authA.getToken();
     await until(() => stalled, 5000, 'A to receive its token');
+    // A stalls past its lock. (Its renewal covers the request timeout, 10 s: the lock's expiry
+    // is brought forward here rather than waited out.)
+    await raw.pexpire(storeA.keys(key).lock, 1);
 
     // Process B finds the lock expired, mints a newer token and stores it.
     const storeB = new RedisTokenStore({ client: redisClient(server) });
