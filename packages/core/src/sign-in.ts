@@ -43,8 +43,8 @@ export interface SignInFlowOptions {
 export interface SignInStartOptions extends AuthorizationUrlOptions {
   /**
    * A path on this origin to return to after signing in (`/` and then not `/` or `\`, no
-   * control characters or white space, at most 2048 characters). Anything else is ignored for
-   * the flow's default, so it may come from a query string.
+   * control characters or white space, at most 2048 characters; non-ASCII is percent-encoded).
+   * Anything else is ignored for the flow's default, so it may come from a query string.
    */
   returnTo?: string;
 }
@@ -59,7 +59,10 @@ export interface SignInStart {
 
 /** What {@link SignInFlow.finish} returns: the signed-in user, and what to answer. */
 export interface SignInResult extends GoToSignIn {
-  /** The checked path to send the user back to (`start()`'s `returnTo`, or the default). */
+  /**
+   * The checked path to send the user back to (`start()`'s `returnTo`, or the default), with
+   * any non-ASCII percent-encoded, ready for a `Location` header.
+   */
   returnTo: string;
   /** The `Set-Cookie` header value that deletes the state cookie: send it with the answer. */
   clearCookie: string;
@@ -146,18 +149,24 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
 }
 
 /**
- * Whether `value` is a path on this origin that is safe to redirect to: `/` then not `/` or
- * `\` (which browsers read as another host), without control characters, white space or
- * backslashes anywhere.
+ * `value` as a path on this origin that is safe to redirect to, or `undefined`: `/` then not
+ * `/` or `\` (which browsers read as another host), without control characters, white space,
+ * backslashes or lone surrogates anywhere. Non-ASCII comes back percent-encoded as UTF-8 (a
+ * `Location` header cannot carry it as it is; `%` escapes stay as they were), and the result
+ * is at most 2048 characters (it travels in the state cookie).
  */
-function isLocalPath(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length <= MAX_RETURN_TO &&
-    /^\/(?![/\\])/.test(value) &&
+function localPath(value: unknown): string | undefined {
+  if (
+    typeof value !== 'string' ||
+    !/^\/(?![/\\])/.test(value) ||
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
-    !/[\u0000-\u0020\u007f-\u00a0\\]/.test(value)
-  );
+    /[\u0000-\u0020\u007f-\u00a0\\]/.test(value) ||
+    /\p{Cs}/u.test(value)
+  ) {
+    return undefined;
+  }
+  const path = value.replace(/[^\u0000-\u007f]+/gu, encodeURIComponent);
+  return path.length <= MAX_RETURN_TO ? path : undefined;
 }
 
 function invalid(message: string): never {
@@ -231,7 +240,8 @@ class CookieSignInFlow implements SignInFlow {
     ) {
       invalid('"maxAgeSeconds" must be a whole number of seconds from 1 to 86400.');
     }
-    if (!isLocalPath(returnTo)) {
+    const defaultReturnTo = localPath(returnTo);
+    if (defaultReturnTo === undefined) {
       invalid('"returnTo" must be a path on this origin, such as "/" or "/account".');
     }
     if (secret !== undefined) {
@@ -249,7 +259,7 @@ class CookieSignInFlow implements SignInFlow {
     this.#oauth = oauth;
     this.#now = inside.now;
     this.#maxAge = maxAgeSeconds;
-    this.#returnTo = returnTo;
+    this.#returnTo = defaultReturnTo;
     this.cookieName = cookieName;
     this.callbackPath = path;
     this.secure = redirect.protocol === 'https:';
@@ -277,7 +287,7 @@ class CookieSignInFlow implements SignInFlow {
       v: VERSION,
       s: state,
       e: this.#now() + this.#maxAge * 1000,
-      r: isLocalPath(returnTo) ? returnTo : this.#returnTo,
+      r: localPath(returnTo) ?? this.#returnTo,
     };
     const body = base64url(utf8.encode(JSON.stringify(payload)));
     const mac = await crypto.subtle.sign('HMAC', await this.#key(), this.#signed(body));
@@ -346,7 +356,7 @@ class CookieSignInFlow implements SignInFlow {
     if (v !== VERSION || typeof s !== 'string' || s === '' || typeof e !== 'number') {
       return undefined;
     }
-    return { v, s, e, r: isLocalPath(r) ? r : this.#returnTo };
+    return { v, s, e, r: localPath(r) ?? this.#returnTo };
   }
 
   /** What the MAC covers: the cookie's name and its payload, so no other cookie's value fits. */

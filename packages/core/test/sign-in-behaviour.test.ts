@@ -206,6 +206,40 @@ describe('returnTo', () => {
   });
 });
 
+describe('a returnTo beyond ASCII', () => {
+  it('comes back percent-encoded, ready for a Location header; % escapes stay as they were', async () => {
+    const { oauth } = await setup();
+    const flow = createSignInFlow(oauth, { returnTo: '/café' });
+    const given = await browse(flow, { returnTo: '/日本?q=é%20&x=🙂#ü' });
+    const { returnTo } = await flow.finish(given.callback, cookieOf(given.setCookie));
+    expect(returnTo).toBe('/%E6%97%A5%E6%9C%AC?q=%C3%A9%20&x=%F0%9F%99%82#%C3%BC');
+    // A header value this is: Headers refuses what HTTP cannot carry.
+    expect(new Headers({ location: returnTo }).get('location')).toBe(returnTo);
+    const fallback = await browse(flow);
+    expect((await flow.finish(fallback.callback, cookieOf(fallback.setCookie))).returnTo).toBe(
+      '/caf%C3%A9',
+    );
+  });
+
+  it('falls back to the default for a lone surrogate, or when encoded it is over 2048 characters', async () => {
+    const { oauth } = await setup();
+    const flow = createSignInFlow(oauth, { returnTo: '/home' });
+    // Each three-byte character is nine once encoded (%XX%XX%XX): 1 + 9 * 228 = 2053.
+    for (const returnTo of ['/a\uD800b', `/${'日'.repeat(228)}`]) {
+      const given = await browse(flow, { returnTo });
+      expect((await flow.finish(given.callback, cookieOf(given.setCookie))).returnTo).toBe('/home');
+    }
+    const longest = `/${'日'.repeat(227)}aaaa`; // 1 + 9 * 227 + 4 = 2048
+    const kept = await browse(flow, { returnTo: longest });
+    expect((await flow.finish(kept.callback, cookieOf(kept.setCookie))).returnTo).toHaveLength(
+      2048,
+    );
+    expect(thrownBy(() => createSignInFlow(oauth, { returnTo: '/\uDC00' })).code).toBe(
+      'INVALID_OPTIONS',
+    );
+  });
+});
+
 describe('an explicit secret', () => {
   it('is the HMAC key itself, as bytes or as the UTF-8 of a string', async () => {
     const { emu, clock, oauth } = await setup();
