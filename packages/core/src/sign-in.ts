@@ -165,7 +165,7 @@ function localPath(value: unknown): string | undefined {
   ) {
     return undefined;
   }
-  const path = value.replace(/[^\u0000-\u007f]+/gu, encodeURIComponent);
+  const path = value.replace(/[\u0080-\u{10ffff}]+/gu, encodeURIComponent);
   return path.length <= MAX_RETURN_TO ? path : undefined;
 }
 
