@@ -402,3 +402,53 @@ describe('the sign-in key', () => {
     expect(signedIn.principal).toBe('ann');
   });
 });
+
+describe('the memory bound', () => {
+  it('drops the least recently used principal when all were used, never the newcomer', async () => {
+    const { oauth, sent } = stubOAuth({ maxPrincipals: 2 });
+    await signIn(oauth, 'ann');
+    await signIn(oauth, 'bob');
+    await oauth.getToken('ann');
+    await oauth.getToken('bob');
+    const cat = await signIn(oauth, 'cat');
+    expect(oauth.cachedToken('cat')?.accessToken).toBe(cat.token.accessToken);
+    expect(oauth.cachedToken('bob')?.principal).toBe('bob');
+    expect(oauth.cachedToken('ann')).toBeUndefined();
+    // Ann's session is in the store: reading it back sends nothing.
+    expect((await oauth.getToken('ann')).principal).toBe('ann');
+    expect(sent).toHaveLength(3);
+  });
+
+  it('keeps a principal who signs in again in its place, pushing nobody out', async () => {
+    const { oauth } = stubOAuth({ maxPrincipals: 2 });
+    await signIn(oauth, 'ann');
+    const bob = await signIn(oauth, 'bob');
+    await oauth.getToken('ann');
+    const again = await signIn(oauth, 'ann');
+    expect(oauth.cachedToken('ann')?.accessToken).toBe(again.token.accessToken);
+    expect(oauth.cachedToken('bob')?.accessToken).toBe(bob.token.accessToken);
+  });
+
+  it('keeps a principal whose refresh is under way, even past the bound', async () => {
+    const clock = new ManualClock();
+    const release = deferred<void>();
+    const { oauth, sent } = stubOAuth(
+      { maxPrincipals: 1 },
+      async (request, signal) => {
+        if (request.grant === 'refresh_token') await release.promise;
+        return tokens(request, signal);
+      },
+      clock,
+    );
+    await signIn(oauth, 'ann');
+    clock.advance(3_600_000);
+    const refreshing = oauth.getToken('ann');
+    await until(() => sent.length === 2);
+    expect(await rejection(oauth.getToken('bob'))).toMatchObject({ code: 'LOGIN_REQUIRED' });
+    expect(oauth.status('ann').state).toBe('refreshing');
+    release.resolve();
+    const fresh = await refreshing;
+    expect(oauth.cachedToken('ann')?.accessToken).toBe(fresh.accessToken);
+    expect(sent.map((s) => s.grant)).toEqual(['authorization_code', 'refresh_token']);
+  });
+});
