@@ -286,6 +286,8 @@ class OAuthClient implements GoToOAuth {
       throw new GoToAuthError('INVALID_CALLBACK', 'The callback carries no authorization code.');
     }
     const token = await this.#exchange(code);
+    // close() may have come while the answer was read: a closed object keeps no session.
+    if (this.#closed) throw closedError();
     const principal = token.principal;
     if (principal === undefined || principal === '') {
       throw new GoToAuthError(

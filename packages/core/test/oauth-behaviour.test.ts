@@ -268,6 +268,22 @@ describe('the code exchange', () => {
     expect(events.filter((event) => event.type === 'request')).toEqual([]);
   });
 
+  it('keeps no session in a closed object when close() comes as the exchange answers', async () => {
+    let closing: Promise<void> | undefined;
+    const { oauth } = stubOAuth({
+      onEvent: (event) => {
+        if (event.type === 'request') closing = oauth.close();
+      },
+    });
+    const signing = signIn(oauth, 'ann');
+    expect(await rejection(signing)).toMatchObject({ code: 'CLOSED' });
+    await closing;
+    expect(await rejection(oauth.getToken('ann'))).toMatchObject({ code: 'CLOSED' });
+    expect(oauth.cachedToken('ann')).toBeUndefined();
+    expect(oauth.status('ann').state).toBe('closed');
+    expect(JSON.parse(JSON.stringify(oauth))).toMatchObject({ principals: 0, closed: true });
+  });
+
   it('logs a listener that throws, naming its error without the client secret', async () => {
     const logged: string[] = [];
     const { oauth } = stubOAuth({
