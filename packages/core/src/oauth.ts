@@ -286,6 +286,8 @@ class OAuthClient implements GoToOAuth {
       throw new GoToAuthError('INVALID_CALLBACK', 'The callback carries no authorization code.');
     }
     const token = await this.#exchange(code);
+    // close() may have come while the answer was read: a closed object keeps no session.
+    if (this.#closed) throw closedError();
     const principal = token.principal;
     if (principal === undefined || principal === '') {
       throw new GoToAuthError(
@@ -425,33 +427,26 @@ class OAuthClient implements GoToOAuth {
     const existing = slots.get(principal);
     if (existing !== undefined) return existing;
     const o = this.#o;
+    // Room first: the newcomer is the most recently used principal, never the one to leave.
+    if (slots.size >= o.maxPrincipals) this.#evict();
     const slot = new TokenManager(
       o,
       { key: () => this.#key(principal), mint: undefined, schedule: false },
       this.#shared,
     );
     slots.set(principal, slot);
-    if (slots.size > o.maxPrincipals) this.#evict();
     return slot;
   }
 
   /**
    * Drops the least recently used idle manager, by second chance: the Map keeps insertion
-   * order; a manager used since it was last passed goes to the back instead. A manager with a
-   * refresh under way stays until it ends.
+   * order; a manager used since it was last passed goes to the back instead, once (its mark is
+   * cleared, so when every one was used the oldest idle one leaves on its second visit). A
+   * manager with a refresh under way stays until it ends.
    */
   #evict(): void {
     const slots = this.#slots;
-    let passes = slots.size;
     for (const [name, candidate] of slots) {
-      if (passes-- <= 0) {
-        // Everything was used since the last eviction: the oldest idle one leaves.
-        if (!candidate.busy) {
-          slots.delete(name);
-          return;
-        }
-        continue;
-      }
       if (candidate.busy) continue;
       if (candidate.recent) {
         candidate.recent = false;
