@@ -289,7 +289,8 @@ class OAuthClient implements GoToOAuth {
     // close() may have come while the answer was read: a closed object keeps no session.
     if (this.#closed) throw closedError();
     const principal = token.principal;
-    if (principal === undefined || principal === '') {
+    // (An empty one reads as none: token facts are never empty strings.)
+    if (principal === undefined) {
       throw new GoToAuthError(
         'INVALID_RESPONSE',
         "GoTo's answer to the code exchange names no principal.",
