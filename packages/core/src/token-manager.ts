@@ -917,11 +917,6 @@ export class TokenManager implements GoToAuth {
     this.#pendingReason = undefined;
   }
 
-  /** The store key this manager uses. */
-  storeKey(): Promise<string> {
-    return this.#storeKey();
-  }
-
   invalidate(accessToken: string): boolean {
     const current = this.#token;
     const now = this.#now();
