@@ -73,28 +73,37 @@ type Answer = (body: URLSearchParams) => Response | Promise<Response>;
 /** The default answer: a token named after the request's number. */
 const minted: Answer = () => Response.json({ access_token: 'minted', expires_in: 3600 });
 
-/** A Direct Login auth object on a manual clock with a watched store and a stub fetch. */
-function direct(answer: Answer = minted, options: Partial<GoToAuthOptions> = {}) {
+/**
+ * What the Direct Login and OAuth setups share: a manual clock, a watched store, no retries, no
+ * floor, no logger, the events and the token requests' bodies recorded, a fetch that answers
+ * `answer`.
+ */
+function stubbed(answer: Answer) {
   const clock = new ManualClock(START);
   const store = new WatchedStore(clock.now);
   const requests: URLSearchParams[] = [];
   const events: GoToAuthEvent[] = [];
-  const auth = createGoToAuth({
-    ...STUB_CREDENTIALS,
+  const shared = {
     now: clock.now,
     timers: clock,
     retry: false,
     minGrantInterval: 0,
     logger: false,
     store,
-    onEvent: (event) => events.push(event),
+    onEvent: (event: GoToAuthEvent) => events.push(event),
     fetch: (async (_url: string, init: RequestInit) => {
       const body = new URLSearchParams(String(init.body));
       requests.push(body);
       return answer(body);
     }) as unknown as typeof fetch,
-    ...options,
-  });
+  } as const;
+  return { clock, store, requests, events, shared };
+}
+
+/** A Direct Login auth object on a manual clock with a watched store and a stub fetch. */
+function direct(answer: Answer = minted, options: Partial<GoToAuthOptions> = {}) {
+  const { clock, store, requests, events, shared } = stubbed(answer);
+  const auth = createGoToAuth({ ...STUB_CREDENTIALS, ...shared, ...options });
   const key = () => tokenStoreKey({ baseUrl: BASE_URL, clientId: 'client', userId: 'user' });
   return { auth, clock, store, requests, events, key };
 }
@@ -110,26 +119,12 @@ const signedIn = (principal: string, access = `a-${principal}`) =>
 
 /** An OAuth client on a manual clock with a watched store; its fetch answers `answer`. */
 function oauthClient(answer: Answer, options: Partial<GoToOAuthOptions> = {}) {
-  const clock = new ManualClock(START);
-  const store = new WatchedStore(clock.now);
-  const requests: URLSearchParams[] = [];
-  const events: GoToAuthEvent[] = [];
+  const { clock, store, requests, events, shared } = stubbed(answer);
   const oauth = createGoToOAuth({
     clientId: 'client',
     clientSecret: 'secret',
     redirectUri: 'https://app.example/callback',
-    now: clock.now,
-    timers: clock,
-    retry: false,
-    minGrantInterval: 0,
-    logger: false,
-    store,
-    onEvent: (event) => events.push(event),
-    fetch: (async (_url: string, init: RequestInit) => {
-      const body = new URLSearchParams(String(init.body));
-      requests.push(body);
-      return answer(body);
-    }) as unknown as typeof fetch,
+    ...shared,
     ...options,
   });
   const signIn = (code: string) =>

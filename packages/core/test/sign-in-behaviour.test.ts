@@ -5,64 +5,27 @@
  * key made from an explicit secret, and what `inspect` shows.
  */
 import { inspect } from 'node:util';
-import type { GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  followAuthorization,
-  oauthClientOnClock,
-  rejection,
-} from '../../../tools/test-support/src/index.ts';
+import { followAuthorization, rejection } from '../../../tools/test-support/src/index.ts';
 import {
   createSignInFlow,
   type GoToAuthError,
   type GoToOAuth,
-  type GoToOAuthOptions,
   type SignInFlow,
   type SignInFlowOptions,
-  type SignInStartOptions,
 } from '../src/index.js';
-import { emulator, ManualClock } from './helpers.js';
+import {
+  ANN,
+  attributes,
+  browse,
+  cookieOf,
+  encode,
+  exchanges,
+  setup,
+  signedWith,
+} from './sign-in-support.js';
 
-const REDIRECT_URI = 'http://127.0.0.1:3000/auth/goto/callback';
-const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
 const NAME = 'goto_auth_state';
-
-async function setup(options: Partial<GoToOAuthOptions> = {}) {
-  const clock = new ManualClock();
-  const emu = await emulator({ now: clock.now, users: [ANN] });
-  const oauth = oauthClientOnClock(emu, clock, { redirectUri: REDIRECT_URI, ...options });
-  return { clock, emu, oauth };
-}
-
-/** The `Cookie` header a browser sends back for a `Set-Cookie` value. */
-function cookieOf(setCookie: string): string {
-  return setCookie.split(';')[0] ?? '';
-}
-
-/** The value of the cookie a `Set-Cookie` sets. */
-function cookieValue(setCookie: string): string {
-  return cookieOf(setCookie).slice(cookieOf(setCookie).indexOf('=') + 1);
-}
-
-function attributes(setCookie: string): string[] {
-  return setCookie
-    .split(';')
-    .slice(1)
-    .map((part) => part.trim());
-}
-
-/** Starts a sign-in and follows it through the emulator's consent, as a browser would. */
-async function browse(flow: SignInFlow, options: SignInStartOptions = {}) {
-  const { url, setCookie } = await flow.start({
-    ...options,
-    params: { auto: 'approve', login_hint: ANN.userId },
-  });
-  return { callback: await followAuthorization(url), setCookie, value: cookieValue(setCookie) };
-}
-
-function exchanges(emu: GoToEmulator): number {
-  return emu.requests.filter((r) => r.path === '/oauth/token').length;
-}
 
 async function refusal(promise: Promise<unknown>): Promise<GoToAuthError> {
   return (await rejection(promise)) as GoToAuthError;
@@ -77,17 +40,6 @@ function thrownBy(make: () => unknown): GoToAuthError {
   throw new Error('expected an error');
 }
 
-/** A cookie value signed with `key` as the flow signs one: HMAC-SHA256 over `name=body`. */
-async function signedWith(key: Uint8Array<ArrayBuffer>, body: string): Promise<string> {
-  const hmac = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  const mac = await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(`${NAME}=${body}`));
-  return `${body}.${Buffer.from(mac).toString('base64url')}`;
-}
-
-const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
-
 describe('the cookie value on the wire', () => {
   it('is base64url without padding for every payload length, and each one signs in', async () => {
     const { emu, oauth } = await setup();
@@ -95,7 +47,7 @@ describe('the cookie value on the wire', () => {
     // Three state lengths in a row give the three remainders of the payload's length by 3,
     // so one of them needs padding in plain base64.
     for (const state of ['s'.repeat(40), 's'.repeat(41), 's'.repeat(42)]) {
-      const { callback, setCookie, value } = await browse(flow, { state });
+      const { callback, setCookie, value } = await browse(flow, ANN, 'approve', { state });
       expect(value, state).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
       const result = await flow.finish(callback, cookieOf(setCookie));
       expect(result.principal).toBe(ANN.email);
@@ -192,11 +144,11 @@ describe('returnTo', () => {
     const { oauth } = await setup();
     const longest = `/${'a'.repeat(2047)}`;
     const flow = createSignInFlow(oauth, { returnTo: longest });
-    const given = await browse(flow, { returnTo: `/${'b'.repeat(2047)}` });
+    const given = await browse(flow, ANN, 'approve', { returnTo: `/${'b'.repeat(2047)}` });
     expect((await flow.finish(given.callback, cookieOf(given.setCookie))).returnTo).toBe(
       `/${'b'.repeat(2047)}`,
     );
-    const fallback = await browse(flow, { returnTo: `/${'b'.repeat(2048)}` });
+    const fallback = await browse(flow, ANN, 'approve', { returnTo: `/${'b'.repeat(2048)}` });
     expect((await flow.finish(fallback.callback, cookieOf(fallback.setCookie))).returnTo).toBe(
       longest,
     );
@@ -210,7 +162,7 @@ describe('a returnTo beyond ASCII', () => {
   it('comes back percent-encoded, ready for a Location header; % escapes stay as they were', async () => {
     const { oauth } = await setup();
     const flow = createSignInFlow(oauth, { returnTo: '/café' });
-    const given = await browse(flow, { returnTo: '/日本?q=é%20&x=🙂#ü' });
+    const given = await browse(flow, ANN, 'approve', { returnTo: '/日本?q=é%20&x=🙂#ü' });
     const { returnTo } = await flow.finish(given.callback, cookieOf(given.setCookie));
     expect(returnTo).toBe('/%E6%97%A5%E6%9C%AC?q=%C3%A9%20&x=%F0%9F%99%82#%C3%BC');
     // A header value this is: Headers refuses what HTTP cannot carry.
@@ -226,11 +178,11 @@ describe('a returnTo beyond ASCII', () => {
     const flow = createSignInFlow(oauth, { returnTo: '/home' });
     // Each three-byte character is nine once encoded (%XX%XX%XX): 1 + 9 * 228 = 2053.
     for (const returnTo of ['/a\uD800b', `/${'日'.repeat(228)}`]) {
-      const given = await browse(flow, { returnTo });
+      const given = await browse(flow, ANN, 'approve', { returnTo });
       expect((await flow.finish(given.callback, cookieOf(given.setCookie))).returnTo).toBe('/home');
     }
     const longest = `/${'日'.repeat(227)}aaaa`; // 1 + 9 * 227 + 4 = 2048
-    const kept = await browse(flow, { returnTo: longest });
+    const kept = await browse(flow, ANN, 'approve', { returnTo: longest });
     expect((await flow.finish(kept.callback, cookieOf(kept.setCookie))).returnTo).toHaveLength(
       2048,
     );

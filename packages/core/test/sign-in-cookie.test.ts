@@ -3,44 +3,22 @@
  * explicit `secret`): a valid signature over content that is not a sign-in's is still refused,
  * a return path that leaves the origin is dropped, quoted values and the size bound.
  */
-// @ts-nocheck
-
-import type { GoToEmulator } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
-import { oauthClientOnClock, rejection } from '../../../tools/test-support/src/index.ts';
+import { rejection } from '../../../tools/test-support/src/index.ts';
 import { createSignInFlow, type GoToAuthError, type SignInFlow } from '../src/index.js';
-import { emulator, ManualClock } from './helpers.js';
+import { ANN, encode, exchanges, setup as setupClient, signedWith } from './sign-in-support.js';
 
-const REDIRECT_URI = 'http://127.0.0.1:3000/auth/goto/callback';
 const SECRET = 'a-sign-in-secret-the-test-also-knows-0123';
-const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
 
 async function setup() {
-  const clock = new ManualClock();
-  const emu = await emulator({ now: clock.now, users: [ANN] });
-  const oauth = oauthClientOnClock(emu, clock, { redirectUri: REDIRECT_URI });
+  const { clock, emu, oauth } = await setupClient();
   const flow = createSignInFlow(oauth, { secret: SECRET, returnTo: '/home' });
   return { clock, emu, oauth, flow };
 }
 
-function exchanges(emu: GoToEmulator): number {
-  return emu.requests.filter((r) => r.path === '/oauth/token').length;
-}
-
-/** A cookie value signed as the flow signs one: HMAC-SHA256 over `name=body`. */
-async function signed(body: string, name = 'goto_auth_state'): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(SECRET),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${name}=${body}`));
-  return `${body}.${Buffer.from(mac).toString('base64url')}`;
-}
-
-const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+/** A cookie value signed as the flow signs one, with the flow's secret. */
+const signed = (body: string, name?: string) =>
+  signedWith(new TextEncoder().encode(SECRET), body, name);
 
 /** A callback for `state` with a code GoTo never issued: refused by GoTo if it gets that far. */
 const callbackFor = (state: string) =>

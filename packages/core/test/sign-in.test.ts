@@ -4,67 +4,25 @@
  * cookie holds.
  */
 import { inspect } from 'node:util';
-import { EMULATOR_DEFAULTS, type GoToEmulator } from '@goto-auth/emulator';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { describe, expect, it } from 'vitest';
-import {
-  followAuthorization,
-  oauthClientOnClock,
-  rejection,
-} from '../../../tools/test-support/src/index.ts';
+import { rejection } from '../../../tools/test-support/src/index.ts';
 import {
   createSignInFlow,
   type GoToAuthError,
   type GoToOAuth,
-  type GoToOAuthOptions,
   type SignInFlow,
-  type SignInStartOptions,
 } from '../src/index.js';
-import { emulator, ManualClock } from './helpers.js';
-
-const REDIRECT_URI = 'http://127.0.0.1:3000/auth/goto/callback';
-const ANN = { userId: 'ann', password: 'pw-ann', email: 'ann@example.com' };
-const BOB = { userId: 'bob', password: 'pw-bob', email: 'bob@example.com' };
-
-async function setup(options: Partial<GoToOAuthOptions> = {}) {
-  const clock = new ManualClock();
-  const emu = await emulator({ now: clock.now, users: [ANN, BOB] });
-  const oauth = client(emu, clock, options);
-  return { clock, emu, oauth };
-}
-
-/** An OAuth client on the test's clock, with this file's redirect URI. */
-const client = (emu: GoToEmulator, clock: ManualClock, options: Partial<GoToOAuthOptions> = {}) =>
-  oauthClientOnClock(emu, clock, { redirectUri: REDIRECT_URI, ...options });
-
-/** The `Cookie` header a browser sends back for a `Set-Cookie` value. */
-function cookieOf(setCookie: string): string {
-  return setCookie.split(';')[0] ?? '';
-}
-
-/** Starts a sign-in and follows it through the emulator's consent, as a browser would. */
-async function browse(
-  flow: SignInFlow,
-  user: { userId: string } = ANN,
-  decision: 'approve' | 'deny' = 'approve',
-  options: SignInStartOptions = {},
-) {
-  const { url, setCookie } = await flow.start({
-    ...options,
-    params: { auto: decision, login_hint: user.userId },
-  });
-  return { callback: await followAuthorization(url), setCookie, cookie: cookieOf(setCookie) };
-}
-
-function exchanges(emu: GoToEmulator): number {
-  return emu.requests.filter((r) => r.path === '/oauth/token').length;
-}
-
-function attributes(setCookie: string): string[] {
-  return setCookie
-    .split(';')
-    .slice(1)
-    .map((part) => part.trim());
-}
+import {
+  ANN,
+  attributes,
+  BOB,
+  browse,
+  client,
+  exchanges,
+  REDIRECT_URI,
+  setup,
+} from './sign-in-support.js';
 
 describe('start', () => {
   it('returns the authorization URL and an HttpOnly, SameSite=Lax cookie on the callback path', async () => {
