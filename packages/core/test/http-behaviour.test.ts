@@ -251,3 +251,57 @@ describe('the default timers', () => {
     expect(Math.max(...delays)).toBe(2 ** 31 - 1);
   });
 });
+
+describe('runtimes whose setTimeout returns a number (Deno, browsers, Workers)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('schedule the refresh without calling unref', async () => {
+    const original = globalThis.setTimeout;
+    const handles: unknown[] = [];
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      const timer = original(callback, ms);
+      timer.unref();
+      // A number handle, as such runtimes give: nothing to unref. (Node's clearTimeout takes it.)
+      const id = Number(timer);
+      handles.push(id);
+      return id as unknown as ReturnType<typeof setTimeout>;
+    }) as typeof setTimeout);
+    const auth = createGoToAuth({
+      ...STUB_CREDENTIALS,
+      logger: false,
+      fetch: (async () =>
+        Response.json({ access_token: 'n', expires_in: 3600 })) as unknown as typeof fetch,
+    });
+    await expect(auth.getToken()).resolves.toMatchObject({ accessToken: 'n' });
+    expect(handles.length).toBeGreaterThan(0);
+    expect(handles.every((h) => typeof h === 'number')).toBe(true);
+    await auth.close();
+  });
+});
+
+describe('a long-lived AbortSignal', () => {
+  it('keeps no listener from calls that ended', async () => {
+    const { getEventListeners } = await import('node:events');
+    const controller = new AbortController();
+    const auth = countingTokens();
+    for (let i = 0; i < 20; i++) await auth.getToken({ signal: controller.signal });
+    auth.invalidate((await auth.getToken()).accessToken);
+    await auth.getToken({ signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await auth.close();
+    // Calls that failed leave none either.
+    const refused = createGoToAuth({
+      ...STUB_CREDENTIALS,
+      logger: false,
+      retry: false,
+      fetch: (async () =>
+        Response.json({ error: 'invalid_grant' }, { status: 400 })) as unknown as typeof fetch,
+    });
+    const failure = await rejection(refused.getToken({ signal: controller.signal }));
+    expect(failure).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await refused.close();
+  });
+});

@@ -445,6 +445,24 @@ describe('the default logger', () => {
     await rejection(auth.getToken());
     expect(error).toHaveBeenCalledWith(expect.stringContaining('INVALID_CREDENTIALS'));
   });
+
+  it('stays silent with logger: false', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const auth = createGoToAuth({
+      ...STUB_CREDENTIALS,
+      retry: false,
+      logger: false,
+      fetch: (async () =>
+        Response.json({ error: 'invalid_grant' }, { status: 400 })) as unknown as typeof fetch,
+    });
+    await expect(rejection(auth.getToken())).resolves.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    await auth.close();
+    expect(warn).not.toHaveBeenCalled();
+    expect(error).not.toHaveBeenCalled();
+  });
 });
 
 describe('createGoToOAuth options', () => {

@@ -513,7 +513,7 @@ describe('waiting for another holder of the lock', () => {
   });
 
   it('keeps the lock through a request that outlasts lockTtl but not timeout', async () => {
-    // Two processes share a store. The holder's grant takes 1.5 s: longer than the 1 s lock, well
+    // Two processes share a store. The holder's grant takes 2.5 s: longer than the 1 s lock,
     // inside the 3 s timeout. Renewing for lockTtl alone would let the lock lapse mid-request,
     // and the waiter would take it and send a second grant (revoking the first).
     const clock = new ManualClock(START);
@@ -541,7 +541,7 @@ describe('waiting for another holder of the lock', () => {
     const first = holder.getToken();
     await until(() => grants === 1);
     const second = waiter.getToken();
-    for (let ms = 0; ms < 1_500; ms += 100) {
+    for (let ms = 0; ms < 2_500; ms += 100) {
       clock.advance(100);
       await settle();
     }

@@ -84,6 +84,10 @@ describe('createGoToAuth refuses unusable options', () => {
       'createGoToAuth: "authUrl" must not contain a user name or password.',
     ],
     [
+      { ...BASE, authUrl: 'https://:secret@example.com' },
+      'createGoToAuth: "authUrl" must not contain a user name or password.',
+    ],
+    [
       { ...BASE, tokenUrl: 'https://example.com/t?x=1' },
       'createGoToAuth: "tokenUrl" must not have a query string or fragment.',
     ],

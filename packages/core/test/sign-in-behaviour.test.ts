@@ -5,6 +5,7 @@
  * key made from an explicit secret, and what `inspect` shows.
  */
 import { inspect } from 'node:util';
+import { EMULATOR_DEFAULTS } from '@goto-auth/emulator';
 import { describe, expect, it, vi } from 'vitest';
 import { followAuthorization, rejection } from '../../../tools/test-support/src/index.ts';
 import {
@@ -173,6 +174,14 @@ describe('a returnTo beyond ASCII', () => {
     );
   });
 
+  it('falls back to the default for a returnTo that is not a string', async () => {
+    const { oauth } = await setup();
+    const flow = createSignInFlow(oauth, { returnTo: '/home' });
+    // A query parser may give an array (`?returnTo=/a` read by a qs-style parser as ['/a']).
+    const given = await browse(flow, ANN, 'approve', { returnTo: ['/a'] as unknown as string });
+    expect((await flow.finish(given.callback, cookieOf(given.setCookie))).returnTo).toBe('/home');
+  });
+
   it('falls back to the default for a lone surrogate, or when encoded it is over 2048 characters', async () => {
     const { oauth } = await setup();
     const flow = createSignInFlow(oauth, { returnTo: '/home' });
@@ -189,6 +198,29 @@ describe('a returnTo beyond ASCII', () => {
     expect(thrownBy(() => createSignInFlow(oauth, { returnTo: '/\uDC00' })).code).toBe(
       'INVALID_OPTIONS',
     );
+  });
+});
+
+describe('the key derived from the client secret', () => {
+  it('is HKDF-SHA256 with the documented salt and info, so cookies outlive an upgrade', async () => {
+    const { hkdfSync } = await import('node:crypto');
+    const { clock, oauth } = await setup();
+    const flow = createSignInFlow(oauth);
+    const { url } = await flow.start({ params: { auto: 'approve', login_hint: ANN.userId } });
+    const state = new URL(url).searchParams.get('state') ?? '';
+    const callback = await followAuthorization(url);
+    const key = new Uint8Array(
+      hkdfSync(
+        'sha256',
+        EMULATOR_DEFAULTS.clientSecret,
+        'goto-auth sign-in state',
+        `goto-auth sign-in state cookie v1\n${EMULATOR_DEFAULTS.clientId}`,
+        32,
+      ),
+    );
+    const body = encode(JSON.stringify({ v: 1, s: state, e: clock.now() + 60_000, r: '/k' }));
+    const cookie = `${NAME}=${await signedWith(key, body)}`;
+    expect((await flow.finish(callback, cookie)).returnTo).toBe('/k');
   });
 });
 
