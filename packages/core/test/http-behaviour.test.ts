@@ -283,7 +283,8 @@ describe('runtimes whose setTimeout returns a number (Deno, browsers, Workers)',
 
 describe('a long-lived AbortSignal', () => {
   it('keeps no listener from calls that ended', async () => {
-    const { getEventListeners } = await import('node:events');
+    const { EventEmitter } = await import('node:events');
+    const { getEventListeners } = EventEmitter;
     const controller = new AbortController();
     const auth = countingTokens();
     for (let i = 0; i < 20; i++) await auth.getToken({ signal: controller.signal });
