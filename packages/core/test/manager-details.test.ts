@@ -517,7 +517,20 @@ describe('waiting for another holder of the lock', () => {
     // inside the 3 s timeout. Renewing for lockTtl alone would let the lock lapse mid-request,
     // and the waiter would take it and send a second grant (revoking the first).
     const clock = new ManualClock(START);
-    const store = new MemoryTokenStore({ now: clock.now });
+    const inner = new MemoryTokenStore({ now: clock.now });
+    let attempts = 0;
+    let acquired = 0;
+    const store: TokenStore = {
+      get: (k) => inner.get(k),
+      set: (k, t, ttl, e) => inner.set(k, t, ttl, e),
+      delete: (k) => inner.delete(k),
+      lock: async (k, ttl) => {
+        attempts++;
+        const lock = await inner.lock(k, ttl);
+        if (lock !== undefined) acquired++;
+        return lock;
+      },
+    };
     let grants = 0;
     const answers: Array<(response: Response) => void> = [];
     const fetch = (async () => {
@@ -541,18 +554,18 @@ describe('waiting for another holder of the lock', () => {
     const first = holder.getToken();
     await until(() => grants === 1);
     const second = waiter.getToken();
-    for (let ms = 0; ms < 2_500; ms += 100) {
+    await until(() => attempts === 2);
+    // Each step lets the waiter's poll fire and waits for its next try at the lock.
+    for (let ms = 100; ms <= 2_500; ms += 100) {
+      const tried = attempts;
       clock.advance(100);
-      await settle();
+      await until(() => attempts > tried);
     }
+    expect(acquired).toBe(1);
     expect(grants).toBe(1);
     answers[0]?.(token('only', 3600));
-    clock.advance(100);
     await expect(first).resolves.toMatchObject({ accessToken: 'only' });
-    for (let i = 0; i < 5; i++) {
-      clock.advance(100);
-      await settle();
-    }
+    clock.advance(100);
     await expect(second).resolves.toMatchObject({ accessToken: 'only' });
     expect(grants).toBe(1);
     await Promise.all([holder.close(), waiter.close()]);
