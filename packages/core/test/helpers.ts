@@ -64,3 +64,14 @@ export function countingTokens(): GoToAuth {
       Response.json({ access_token: `t${++n}`, expires_in: 3600 })) as unknown as typeof fetch,
   });
 }
+
+/** An auth object whose stub fetch refuses the password (`invalid_grant`), without retries or logs. */
+export function refusedCredentials(): GoToAuth {
+  return createGoToAuth({
+    ...STUB_CREDENTIALS,
+    logger: false,
+    retry: false,
+    fetch: (async () =>
+      Response.json({ error: 'invalid_grant' }, { status: 400 })) as unknown as typeof fetch,
+  });
+}

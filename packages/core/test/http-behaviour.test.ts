@@ -15,7 +15,13 @@ import {
   isRejectedResponse,
   normalizeTokenResponse,
 } from '../src/index.js';
-import { countingTokens, ManualClock, rejection, STUB_CREDENTIALS } from './helpers.js';
+import {
+  countingTokens,
+  ManualClock,
+  refusedCredentials,
+  rejection,
+  STUB_CREDENTIALS,
+} from './helpers.js';
 
 describe('goToFetch with a Request and standard init members', () => {
   const members: [string, unknown][] = [
@@ -293,13 +299,7 @@ describe('a long-lived AbortSignal', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     await auth.close();
     // Calls that failed leave none either.
-    const refused = createGoToAuth({
-      ...STUB_CREDENTIALS,
-      logger: false,
-      retry: false,
-      fetch: (async () =>
-        Response.json({ error: 'invalid_grant' }, { status: 400 })) as unknown as typeof fetch,
-    });
+    const refused = refusedCredentials();
     const failure = await rejection(refused.getToken({ signal: controller.signal }));
     expect(failure).toMatchObject({ code: 'INVALID_CREDENTIALS' });
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);

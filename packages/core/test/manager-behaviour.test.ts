@@ -21,7 +21,14 @@ import {
   type TokenStoreLock,
   tokenStoreKey,
 } from '../src/index.js';
-import { ManualClock, rejection, STUB_CREDENTIALS, settle, until } from './helpers.js';
+import {
+  ManualClock,
+  refusedCredentials,
+  rejection,
+  STUB_CREDENTIALS,
+  settle,
+  until,
+} from './helpers.js';
 
 const START = Date.UTC(2026, 0, 1);
 const AUTH_URL = 'https://authentication.logmeininc.com';
@@ -449,13 +456,7 @@ describe('the default logger', () => {
   it('stays silent with logger: false', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const auth = createGoToAuth({
-      ...STUB_CREDENTIALS,
-      retry: false,
-      logger: false,
-      fetch: (async () =>
-        Response.json({ error: 'invalid_grant' }, { status: 400 })) as unknown as typeof fetch,
-    });
+    const auth = refusedCredentials();
     await expect(rejection(auth.getToken())).resolves.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
